@@ -1,0 +1,355 @@
+//! Building a recipe for a runtime: an ordered list of named steps.
+//!
+//! [`BuildContext`] says what a build *is* (recipe, runtime, toolchain, folders);
+//! [`run`] performs the steps: identity, fetch, patch, dependencies, configure, make,
+//! collect.
+
+pub mod settings;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::output::{self, DependencyEntry, Flags, Manifest, PatchEntry, RecipeEntry, SourceEntry};
+use crate::patch::{self, PatchFile};
+use crate::process::Command;
+use crate::recipe::{Recipe, RecipeId, Repository, SourceSpec};
+use crate::reporter::Reporter;
+use crate::source::{self, Cache, FetchOptions};
+use crate::toolchain::Toolchain;
+use settings::{Placeholders, Settings, toolchain_env};
+
+/// Bump when what a build does changes in a way that must invalidate earlier builds.
+const BUILD_LOGIC_VERSION: u32 = 1;
+
+/// What a build is: inputs, constraints, folders.
+pub struct BuildContext<'a> {
+    pub repo: &'a Repository,
+    pub recipe: Recipe,
+    pub runtime: String,
+    pub toolchain: Toolchain,
+    pub cache: Cache,
+    pub fetch_options: FetchOptions,
+    pub jobs: usize,
+    pub force: bool,
+    /// `<work>/build/<id>/<runtime>`: source tree, logs, dependencies.
+    pub work_dir: PathBuf,
+    /// `<output root>/<id>/<runtime>`.
+    pub output_dir: PathBuf,
+}
+
+/// What a build did.
+#[derive(Debug)]
+pub struct BuildOutcome {
+    pub manifest: Manifest,
+    pub output_dir: PathBuf,
+    /// False when the existing output was up to date.
+    pub rebuilt: bool,
+}
+
+impl BuildContext<'_> {
+    fn tree(&self) -> PathBuf {
+        self.work_dir.join("src")
+    }
+
+    fn log(&self, step: &str) -> PathBuf {
+        self.work_dir.join("logs").join(format!("{step}.log"))
+    }
+}
+
+/// Hash of a folder's files (relative paths and contents), for in-repository sources.
+pub fn hash_tree(dir: &Path) -> std::io::Result<String> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, base, out)?;
+            } else {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files)?;
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        let relative = file.strip_prefix(dir).unwrap_or(&file);
+        hasher.update(relative.to_string_lossy().as_bytes());
+        hasher.update([0]);
+        hasher.update(std::fs::read(&file)?);
+        hasher.update([0]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// The digest that names a source: archive sha256, pinned commit, or folder content.
+fn source_digest(recipe: &Recipe) -> Result<String> {
+    Ok(match &recipe.source {
+        SourceSpec::Archive(archive) => archive.sha256.to_string(),
+        SourceSpec::Git(git) => git.commit.clone(),
+        SourceSpec::Path(path) => hash_tree(&path.dir)
+            .with_context(|| format!("cannot read source folder `{}`", path.dir.display()))?,
+    })
+}
+
+fn identity(
+    ctx: &BuildContext<'_>,
+    source_digest: &str,
+    patches: &[PatchFile],
+    dependencies: &[DependencyEntry],
+) -> String {
+    let input = serde_json::json!({
+        "build_logic": BUILD_LOGIC_VERSION,
+        "recipe": ctx.recipe.content_sha256.as_str(),
+        "runtime": ctx.runtime,
+        "source": source_digest,
+        "patches": patches.iter().map(|p| (&p.path, &p.sha256)).collect::<Vec<_>>(),
+        "dependencies": dependencies,
+        "toolchain": ctx.toolchain.identity,
+    });
+    hex::encode(Sha256::digest(input.to_string().as_bytes()))
+}
+
+/// A dependency's identity comes from its inputs alone, so it is known before building.
+fn resolve_dependency(ctx: &BuildContext<'_>, id: &RecipeId) -> Result<(Recipe, DependencyEntry)> {
+    let dep = ctx
+        .repo
+        .load(&id.0)
+        .with_context(|| format!("loading dependency `{id}` of `{}`", ctx.recipe.id))?;
+    let inputs = format!("{}\n{}\n{}", dep.content_sha256, source_digest(&dep)?, ctx.toolchain.identity);
+    let entry = DependencyEntry {
+        id: dep.id.to_string(),
+        identity: hex::encode(Sha256::digest(inputs.as_bytes())),
+    };
+    Ok((dep, entry))
+}
+
+/// Builds the library recipes this build depends on (in-repository C sources) inside
+/// the build's work folder; returns name -> built tree. A dependency whose identity
+/// matches its stamp is reused.
+fn build_dependencies(
+    ctx: &BuildContext<'_>,
+    dependencies: &[(Recipe, DependencyEntry)],
+    reporter: &dyn Reporter,
+) -> Result<BTreeMap<String, PathBuf>> {
+    let mut trees = BTreeMap::new();
+    for (dep, entry) in dependencies {
+        let dest = ctx.work_dir.join("deps").join(&dep.name).join("src");
+        let stamp = dest.with_file_name("identity");
+        if ctx.force || std::fs::read_to_string(&stamp).ok().as_deref() != Some(entry.identity.as_str()) {
+            reporter.step(&format!("dependency {}", dep.id));
+            let _ = std::fs::remove_file(&stamp);
+            source::prepare(&dep.source, &ctx.cache, &ctx.fetch_options, &dest, reporter)
+                .with_context(|| format!("preparing the source of `{}`", dep.id))?;
+            let placeholders = Placeholders {
+                toolchain: &ctx.toolchain,
+                src: &dest,
+                repo: ctx.repo.root(),
+                jobs: ctx.jobs,
+                deps: &trees,
+            };
+            let settings = Settings::for_runtime(&dep.build, &ctx.runtime).expand(&placeholders);
+            make(ctx, &dest, &settings, &ctx.log(&format!("dep-{}", dep.name)))
+                .with_context(|| format!("building dependency `{}`", dep.id))?;
+            for artifact in &dep.artifacts {
+                if !dest.join(&artifact.path).is_file() {
+                    bail!("dependency `{}` did not produce `{}`", dep.id, artifact.path);
+                }
+            }
+            std::fs::write(&stamp, &entry.identity)?;
+        }
+        trees.insert(dep.name.clone(), dest);
+    }
+    Ok(trees)
+}
+
+fn base_command(ctx: &BuildContext<'_>, program: &str, tree: &Path, env: &BTreeMap<String, String>) -> Command {
+    Command::new(program)
+        .dir(tree)
+        .env("PATH", ctx.toolchain.build_path())
+        .envs(env.iter())
+}
+
+fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result<()> {
+    let env = toolchain_env(&ctx.toolchain, &settings.env);
+    let script = tree.join("configure");
+    if !script.is_file() {
+        bail!("`{}` has no configure script", tree.display());
+    }
+    base_command(ctx, &script.display().to_string(), tree, &env)
+        .arg(format!("--host={}", ctx.toolchain.target))
+        .args(&settings.configure_args)
+        .run_logged(&ctx.log("configure"))?;
+    Ok(())
+}
+
+fn make(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings, log: &Path) -> Result<()> {
+    let env = toolchain_env(&ctx.toolchain, &settings.env);
+    base_command(ctx, "make", tree, &env)
+        .arg(format!("-j{}", ctx.jobs))
+        .args(&settings.make_vars)
+        .args(&settings.make_targets)
+        .run_logged(log)?;
+    Ok(())
+}
+
+/// Runs the build, or returns at once when the output is up to date.
+pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutcome> {
+    let mut seconds = BTreeMap::new();
+    let mut timed = |name: &str, start: Instant| {
+        seconds.insert(name.to_string(), (start.elapsed().as_secs_f64() * 100.0).round() / 100.0);
+    };
+    let recipe = &ctx.recipe;
+    if !recipe.runtimes.contains(&ctx.runtime) {
+        bail!(
+            "recipe `{}` does not support runtime `{}` (it supports: {})",
+            recipe.id,
+            ctx.runtime,
+            recipe.runtimes.join(", ")
+        );
+    }
+    let patches = patch::series(ctx.repo.root(), recipe, &ctx.runtime)?;
+    let settings = Settings::for_runtime(&recipe.build, &ctx.runtime);
+    let digest = source_digest(recipe)?;
+    let dependencies = settings
+        .depends
+        .iter()
+        .map(|id| resolve_dependency(ctx, id))
+        .collect::<Result<Vec<_>>>()?;
+    let dependency_entries: Vec<DependencyEntry> = dependencies.iter().map(|(_, e)| e.clone()).collect();
+    let build_identity = identity(ctx, &digest, &patches, &dependency_entries);
+
+    if !ctx.force
+        && let Some(existing) = Manifest::read(&ctx.output_dir)
+        && existing.build_identity == build_identity
+        && existing.artifacts_intact(&ctx.output_dir)
+    {
+        return Ok(BuildOutcome {
+            manifest: existing,
+            output_dir: ctx.output_dir.clone(),
+            rebuilt: false,
+        });
+    }
+
+    // A fresh start: old logs and trees of this recipe and runtime go.
+    let _ = std::fs::remove_dir_all(ctx.work_dir.join("logs"));
+    let tree = ctx.tree();
+
+    reporter.step("fetch");
+    let start = Instant::now();
+    let prepared = source::prepare(&recipe.source, &ctx.cache, &ctx.fetch_options, &tree, reporter)
+        .with_context(|| format!("preparing the source of `{}`", recipe.id))?;
+    timed("fetch", start);
+
+    reporter.step("patch");
+    let start = Instant::now();
+    reporter.task_start("patch", Some(patches.len() as u64));
+    for file in &patches {
+        patch::apply(&tree, file, &ctx.log("patch"))?;
+        reporter.task_advance(1);
+    }
+    reporter.task_finish();
+    timed("patch", start);
+
+    let start = Instant::now();
+    let dep_trees = build_dependencies(ctx, &dependencies, reporter)?;
+    timed("dependencies", start);
+
+    let placeholders = Placeholders {
+        toolchain: &ctx.toolchain,
+        src: &tree,
+        repo: ctx.repo.root(),
+        jobs: ctx.jobs,
+        deps: &dep_trees,
+    };
+    let expanded = settings.expand(&placeholders);
+
+    if recipe.build.system == "autotools" {
+        reporter.step("configure");
+        let start = Instant::now();
+        configure(ctx, &tree, &expanded)?;
+        timed("configure", start);
+    }
+
+    reporter.step("make");
+    let start = Instant::now();
+    make(ctx, &tree, &expanded, &ctx.log("make"))?;
+    timed("make", start);
+
+    reporter.step("collect");
+    let start = Instant::now();
+    let artifacts: Vec<(String, PathBuf)> = recipe
+        .artifacts
+        .iter()
+        .map(|a| (a.name.clone(), tree.join(&a.path)))
+        .collect();
+    let manifest = Manifest {
+        manifest_version: output::MANIFEST_VERSION,
+        wlmake_version: env!("CARGO_PKG_VERSION").into(),
+        recipe: RecipeEntry {
+            id: recipe.id.to_string(),
+            file: recipe
+                .file
+                .strip_prefix(ctx.repo.root())
+                .unwrap_or(&recipe.file)
+                .display()
+                .to_string(),
+            content_sha256: recipe.content_sha256.to_string(),
+        },
+        runtime: ctx.runtime.clone(),
+        build_identity,
+        source: SourceEntry {
+            kind: match &recipe.source {
+                SourceSpec::Archive(_) => "archive",
+                SourceSpec::Git(_) => "git",
+                SourceSpec::Path(_) => "path",
+            }
+            .into(),
+            digest,
+            provider: prepared.fetched.provider.clone(),
+        },
+        patches: patches
+            .iter()
+            .map(|p| PatchEntry {
+                set: p.set.clone(),
+                path: p.path.clone(),
+                sha256: p.sha256.clone(),
+            })
+            .collect(),
+        dependencies: dependency_entries,
+        toolchain: serde_json::json!({
+            "identity": ctx.toolchain.identity,
+            "layout": ctx.toolchain.tools.layout,
+            "target": ctx.toolchain.target,
+            "versions": ctx.toolchain.tools.versions,
+            "clang": ctx.toolchain.tools.clang,
+            "wasm_ld": ctx.toolchain.tools.wasm_ld,
+            "sysroot": ctx.toolchain.tools.sysroot,
+        }),
+        flags: Flags {
+            env: toolchain_env(&ctx.toolchain, &expanded.env),
+            configure_args: expanded.configure_args.clone(),
+            make_targets: expanded.make_targets.clone(),
+            make_vars: expanded.make_vars.clone(),
+            jobs: ctx.jobs,
+        },
+        artifacts: Vec::new(),
+        step_seconds: BTreeMap::new(),
+    };
+    timed("collect", start);
+    let manifest = Manifest {
+        step_seconds: seconds,
+        ..manifest
+    };
+    let manifest = output::publish(&ctx.output_dir, &artifacts, manifest)?;
+    Ok(BuildOutcome {
+        manifest,
+        output_dir: ctx.output_dir.clone(),
+        rebuilt: true,
+    })
+}

@@ -1,0 +1,178 @@
+//! `wlmake fetch`, `wlmake build`, `wlmake run`, `wlmake test`.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use super::Session;
+use crate::build::{self, BuildContext, BuildOutcome};
+use crate::cli::{BuildArgs, BuildTarget, FetchArgs, RunArgs, TestArgs};
+use crate::error::Reported;
+use crate::output::{Manifest, OutputError, output_dir};
+use crate::recipe::Repository;
+use crate::runtime::{self, Invocation, Kind, Preopen, Runtime};
+use crate::source;
+use crate::toolchain;
+
+pub fn fetch(session: &Session, args: &FetchArgs) -> Result<()> {
+    let start = Instant::now();
+    let repo = session.repository()?;
+    let recipe = repo.load(&args.recipe)?;
+    let cache = session.cache()?;
+    let dest = session.work_root(&repo).join("src").join(&recipe.id.0);
+    let prepared = source::prepare(
+        &recipe.source,
+        &cache,
+        &session.fetch_options(),
+        &dest,
+        &session.reporter,
+    )
+    .with_context(|| format!("cannot fetch `{}`", recipe.id))?;
+    session.reporter.line(&format!(
+        "fetched {} from {} in {:.1} s",
+        recipe.id,
+        prepared.fetched.provider,
+        start.elapsed().as_secs_f64()
+    ));
+    println!("{}", prepared.tree.display());
+    Ok(())
+}
+
+fn check_runtime(recipe: &crate::recipe::Recipe, runtime: &str) -> Result<Kind> {
+    let kind = Kind::parse(runtime)?;
+    if !recipe.runtimes.iter().any(|r| r == runtime) {
+        bail!(
+            "recipe `{}` does not support runtime `{runtime}` (it supports: {})",
+            recipe.id,
+            recipe.runtimes.join(", ")
+        );
+    }
+    Ok(kind)
+}
+
+pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
+    let start = Instant::now();
+    let repo = session.repository()?;
+    let recipe = repo.load(&args.target.recipe)?;
+    check_runtime(&recipe, &args.target.runtime)?;
+    let work_root = session.work_root(&repo);
+    std::fs::create_dir_all(&work_root)
+        .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
+    let toolchain = toolchain::discover()?.into_toolchain(&work_root)?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let ctx = BuildContext {
+        repo: &repo,
+        runtime: args.target.runtime.clone(),
+        toolchain,
+        cache: session.cache()?,
+        fetch_options: session.fetch_options(),
+        jobs,
+        force: args.force,
+        work_dir: work_root.join("build").join(&recipe.id.0).join(&args.target.runtime),
+        output_dir: output_dir(&session.output_root(&repo), &recipe.id.0, &args.target.runtime),
+        recipe,
+    };
+    let outcome = build::run(&ctx, &session.reporter)
+        .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
+    let verb = if outcome.rebuilt { "built" } else { "up to date:" };
+    session.reporter.line(&format!(
+        "{verb} {} for {} in {:.1} s",
+        ctx.recipe.id,
+        ctx.runtime,
+        start.elapsed().as_secs_f64()
+    ));
+    for artifact in &outcome.manifest.artifacts {
+        println!(
+            "{} ({} bytes, sha256 {})",
+            outcome.output_dir.join(&artifact.path).display(),
+            artifact.size,
+            &artifact.sha256[..16]
+        );
+    }
+    Ok(outcome)
+}
+
+/// The manifest of an existing build, or an error saying how to make one.
+fn built(session: &Session, repo: &Repository, target: &BuildTarget) -> Result<(std::path::PathBuf, Manifest)> {
+    let recipe = repo.load(&target.recipe)?;
+    check_runtime(&recipe, &target.runtime)?;
+    let dir = output_dir(&session.output_root(repo), &recipe.id.0, &target.runtime);
+    let manifest = Manifest::read(&dir).ok_or_else(|| OutputError::NotBuilt {
+        id: recipe.id.0.clone(),
+        runtime: target.runtime.clone(),
+        dir: dir.clone(),
+    })?;
+    Ok((dir, manifest))
+}
+
+pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
+    let repo = session.repository()?;
+    let (dir, manifest) = built(session, &repo, &args.target)?;
+    let name = args
+        .artifact
+        .clone()
+        .or_else(|| manifest.artifacts.first().map(|a| a.name.clone()))
+        .context("the build has no artifacts")?;
+    let module = manifest.artifact_path(&dir, &name).with_context(|| {
+        let names: Vec<_> = manifest.artifacts.iter().map(|a| a.name.as_str()).collect();
+        format!("no artifact `{name}` (artifacts: {})", names.join(", "))
+    })?;
+    let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
+    let mut preopens: Vec<Preopen> = args.dirs.iter().map(|d| Preopen::parse(d)).collect();
+    if preopens.is_empty() {
+        // Relative paths resolve against `/` in WASI: make the current folder that root.
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        preopens.push(Preopen {
+            host: cwd,
+            guest: "/".into(),
+        });
+    }
+    let invocation = Invocation {
+        args: args.args.clone(),
+        env: runtime::parse_env(&args.env)?,
+        preopens,
+        ..Invocation::default()
+    };
+    Ok(runtime.command(&module, &invocation).run_interactive()?)
+}
+
+pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
+    let repo = session.repository()?;
+    let recipe = repo.load(&args.target.recipe)?;
+    let (dir, manifest) = built(session, &repo, &args.target)?;
+    let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
+    session
+        .reporter
+        .line(&format!("testing {} on {} ({})", recipe.id, args.target.runtime, runtime.version));
+    let (mut passed, mut failed) = (0, 0);
+    for test in &recipe.tests {
+        if args.filter.as_ref().is_some_and(|f| !test.name.contains(f.as_str())) {
+            continue;
+        }
+        let module = manifest
+            .artifact_path(&dir, &test.artifact)
+            .with_context(|| format!("test `{}`: the build has no artifact `{}`", test.name, test.artifact))?;
+        let result = runtime::run_smoke_test(&runtime, &module, repo.root(), test)?;
+        if result.passed {
+            passed += 1;
+            println!("PASS {} ({:.2} s)", result.name, result.elapsed.as_secs_f64());
+        } else {
+            failed += 1;
+            println!("FAIL {}\n{}", result.name, indent(&result.reason));
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        return Err(Reported(format!("{failed} smoke test(s) of {} failed", recipe.id)).into());
+    }
+    if passed == 0 {
+        bail!("no smoke test matched");
+    }
+    Ok(())
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}

@@ -1,0 +1,84 @@
+//! The work behind each subcommand. This layer may print; core modules may not.
+
+mod build;
+mod doctor;
+mod inspect_recipes;
+pub mod progress;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::env_vars::{WLMAKE_OUTPUT_DIR, WLMAKE_WORK_DIR};
+use crate::recipe::Repository;
+use crate::source::{Cache, FetchOptions, Mirror};
+use progress::CliReporter;
+
+/// What every command may need, made on demand.
+pub struct Session {
+    pub global: GlobalArgs,
+    pub reporter: CliReporter,
+}
+
+impl Session {
+    pub fn repository(&self) -> Result<Repository> {
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        Ok(Repository::discover(&cwd)?)
+    }
+
+    pub fn cache(&self) -> Result<Cache> {
+        Ok(match &self.global.cache_dir {
+            Some(dir) => Cache::new(dir.clone())?,
+            None => Cache::from_env()?,
+        })
+    }
+
+    pub fn fetch_options(&self) -> FetchOptions {
+        let mut options = FetchOptions::from_env();
+        // Mirrors given on the command line go first.
+        let flags: Vec<Mirror> = self
+            .global
+            .mirror
+            .iter()
+            .map(|text| {
+                let dir = PathBuf::from(text.strip_prefix("file://").unwrap_or(text));
+                if dir.is_dir() { Mirror::Dir(dir) } else { Mirror::Url(text.clone()) }
+            })
+            .collect();
+        options.mirrors.splice(0..0, flags);
+        options
+    }
+
+    pub fn work_root(&self, repo: &Repository) -> PathBuf {
+        std::env::var_os(WLMAKE_WORK_DIR)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo.root().join("work"))
+    }
+
+    pub fn output_root(&self, repo: &Repository) -> PathBuf {
+        std::env::var_os(WLMAKE_OUTPUT_DIR)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo.root().join("build-output"))
+    }
+}
+
+pub fn run(cli: Cli) -> Result<i32> {
+    let reporter = CliReporter::new(cli.global.quiet, cli.global.verbose > 0);
+    let session = Session {
+        global: cli.global,
+        reporter,
+    };
+    let result = match cli.command {
+        Command::List(args) => inspect_recipes::list(&session, &args).map(|()| 0),
+        Command::Show(args) => inspect_recipes::show(&session, &args).map(|()| 0),
+        Command::Lint => inspect_recipes::lint(&session).map(|()| 0),
+        Command::Fetch(args) => build::fetch(&session, &args).map(|()| 0),
+        Command::Build(args) => build::build(&session, &args).map(|_| 0),
+        Command::Run(args) => build::run(&session, &args),
+        Command::Test(args) => build::test(&session, &args).map(|()| 0),
+        Command::Doctor => doctor::doctor(&session),
+    };
+    session.reporter.finish();
+    result
+}

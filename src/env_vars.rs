@@ -1,0 +1,23 @@
+//! Every environment variable wlmake reads, declared in one place.
+
+/// Cache root (default: the XDG cache dir + `/wlmake`).
+pub const WLMAKE_CACHE_DIR: &str = "WLMAKE_CACHE_DIR";
+/// Extra archive mirrors tried before the recipe's URLs: base URLs (`http://host/path`) or
+/// folders holding pre-seeded archives, separated by whitespace or commas.
+pub const WLMAKE_MIRROR: &str = "WLMAKE_MIRROR";
+/// Work folder root for extracted trees and builds (default: `<repo>/work`).
+pub const WLMAKE_WORK_DIR: &str = "WLMAKE_WORK_DIR";
+/// Output folder (default: `<repo>/build-output`).
+pub const WLMAKE_OUTPUT_DIR: &str = "WLMAKE_OUTPUT_DIR";
+/// The repository root holding `recipes/` (default: found upward from the current folder).
+pub const WLMAKE_REPO: &str = "WLMAKE_REPO";
+/// Set to `0` to skip the Debian source-package provider.
+pub const WLMAKE_APT: &str = "WLMAKE_APT";
+/// A wasi-sdk installation (`bin/clang`, `share/wasi-sysroot`).
+pub const WASI_SDK_PATH: &str = "WASI_SDK_PATH";
+/// The Wasmtime CLI to use (default: `wasmtime` on PATH).
+pub const WLMAKE_WASMTIME: &str = "WLMAKE_WASMTIME";
+/// The WasmEdge CLI to use (default: `wasmedge` on PATH).
+pub const WLMAKE_WASMEDGE: &str = "WLMAKE_WASMEDGE";
+/// Log filter for `-v` style debug output (tracing's env-filter syntax).
+pub const WLMAKE_LOG: &str = "WLMAKE_LOG";

@@ -1,0 +1,18 @@
+//! wlmake: build language interpreters for WebAssembly/WASI from recipes.
+//!
+//! The pipeline, one folder per stage:
+//! recipe -> source -> patch -> toolchain -> build -> output -> runtime.
+
+pub mod build;
+pub mod cli;
+pub mod commands;
+pub mod env_vars;
+pub mod error;
+pub mod output;
+pub mod patch;
+pub mod process;
+pub mod recipe;
+pub mod reporter;
+pub mod runtime;
+pub mod source;
+pub mod toolchain;

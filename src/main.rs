@@ -1,0 +1,28 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use wlmake::cli::Cli;
+use wlmake::env_vars::WLMAKE_LOG;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default = match cli.global.verbose {
+        0 => "warn",
+        1 => "wlmake=debug",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_env(WLMAKE_LOG).unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    match wlmake::commands::run(cli) {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(error) => {
+            eprint!("{}", wlmake::error::render(&error));
+            ExitCode::from(wlmake::error::exit_code(&error) as u8)
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Build outputs: artifacts and `manifest.json` under `build-output/`, one folder per
+//! recipe and runtime so flavors never overwrite each other.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const MANIFEST: &str = "manifest.json";
+pub const MANIFEST_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot write build output `{}`", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("artifact `{name}` was not produced: `{}` is missing", path.display())]
+    MissingArtifact { name: String, path: PathBuf },
+    #[error("artifact `{name}` (`{}`) is not a WebAssembly module: {reason}", path.display())]
+    NotWasm {
+        name: String,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error("no build of `{id}` for {runtime} in `{}`", dir.display())]
+    NotBuilt {
+        id: String,
+        runtime: String,
+        dir: PathBuf,
+    },
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl OutputError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NotBuilt { id, runtime, .. } => {
+                Some(format!("build it first: wlmake build {id} --runtime {runtime}"))
+            }
+            Self::MissingArtifact { .. } => {
+                Some("check the recipe's [[artifact]] paths and the make targets".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub manifest_version: u32,
+    pub wlmake_version: String,
+    pub recipe: RecipeEntry,
+    pub runtime: String,
+    /// sha256 over every input; equal identity means nothing to rebuild.
+    pub build_identity: String,
+    pub source: SourceEntry,
+    pub patches: Vec<PatchEntry>,
+    pub dependencies: Vec<DependencyEntry>,
+    pub toolchain: serde_json::Value,
+    pub flags: Flags,
+    pub artifacts: Vec<ArtifactEntry>,
+    /// Wall time of each step, seconds.
+    pub step_seconds: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RecipeEntry {
+    pub id: String,
+    pub file: String,
+    pub content_sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceEntry {
+    pub kind: String,
+    /// Archive sha256, git commit, or content hash of a folder.
+    pub digest: String,
+    pub provider: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PatchEntry {
+    pub set: String,
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DependencyEntry {
+    pub id: String,
+    pub identity: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Flags {
+    pub env: BTreeMap<String, String>,
+    pub configure_args: Vec<String>,
+    pub make_targets: Vec<String>,
+    pub make_vars: Vec<String>,
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ArtifactEntry {
+    pub name: String,
+    /// Relative to the manifest's folder.
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// `build-output/<language>/<name>-<version>/<runtime>/`.
+pub fn output_dir(root: &Path, id: &str, runtime: &str) -> PathBuf {
+    root.join(id).join(runtime)
+}
+
+/// sha256 and size of a file, streamed.
+pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        size += read as u64;
+        hasher.update(&buffer[..read]);
+    }
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+impl Manifest {
+    pub fn read(dir: &Path) -> Option<Manifest> {
+        let text = std::fs::read_to_string(dir.join(MANIFEST)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// True when every artifact is present with its recorded size and hash.
+    pub fn artifacts_intact(&self, dir: &Path) -> bool {
+        self.artifacts.iter().all(|artifact| {
+            hash_file(&dir.join(&artifact.path))
+                .is_ok_and(|(sha, size)| sha == artifact.sha256 && size == artifact.size)
+        })
+    }
+
+    pub fn artifact_path(&self, dir: &Path, name: &str) -> Option<PathBuf> {
+        self.artifacts
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| dir.join(&a.path))
+    }
+}
+
+/// Checks that `bytes` is a WebAssembly module wasmparser can read end to end.
+pub fn check_wasm(bytes: &[u8]) -> Result<(), String> {
+    if !bytes.starts_with(b"\0asm") {
+        return Err("no `\\0asm` header".into());
+    }
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        payload.map_err(|error| error.to_string())?;
+    }
+    Ok(())
+}
+
+/// Writes the artifacts and manifest into `dir` as one step: everything goes to a
+/// temp folder beside it, which then replaces `dir`. A failure leaves `dir` as it was.
+pub fn publish(
+    dir: &Path,
+    artifacts: &[(String, PathBuf)],
+    mut manifest: Manifest,
+) -> Result<Manifest, OutputError> {
+    let parent = dir.parent().expect("output dir has a parent");
+    let write = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| OutputError::Write { path, source }
+    };
+    std::fs::create_dir_all(parent).map_err(write(parent))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".publish-")
+        .tempdir_in(parent)
+        .map_err(write(parent))?;
+    manifest.artifacts.clear();
+    for (name, built) in artifacts {
+        if !built.is_file() {
+            return Err(OutputError::MissingArtifact {
+                name: name.clone(),
+                path: built.clone(),
+            });
+        }
+        let bytes = std::fs::read(built).map_err(|source| OutputError::Read {
+            path: built.clone(),
+            source,
+        })?;
+        // Static libraries (`.a`, from library recipes) keep their kind; everything
+        // else must be a WebAssembly module.
+        let file = if built.extension().is_some_and(|e| e == "a") {
+            format!("{name}.a")
+        } else {
+            check_wasm(&bytes).map_err(|reason| OutputError::NotWasm {
+                name: name.clone(),
+                path: built.clone(),
+                reason,
+            })?;
+            format!("{name}.wasm")
+        };
+        let target = temp.path().join(&file);
+        std::fs::write(&target, &bytes).map_err(write(&target))?;
+        manifest.artifacts.push(ArtifactEntry {
+            name: name.clone(),
+            path: file,
+            size: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+        });
+    }
+    let text = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
+    let manifest_path = temp.path().join(MANIFEST);
+    std::fs::write(&manifest_path, text).map_err(write(&manifest_path))?;
+    // Swap: move the old folder aside, move the new one in, then drop the old one.
+    let old = parent.join(format!(
+        ".old-{}",
+        dir.file_name().and_then(|n| n.to_str()).unwrap_or("out")
+    ));
+    let _ = std::fs::remove_dir_all(&old);
+    if dir.exists() {
+        std::fs::rename(dir, &old).map_err(write(dir))?;
+    }
+    let kept = temp.keep();
+    std::fs::rename(&kept, dir).map_err(write(dir))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_wasm_accepts_a_module_and_refuses_other_bytes() {
+        // The smallest valid module: magic + version.
+        assert!(check_wasm(b"\0asm\x01\0\0\0").is_ok());
+        assert!(check_wasm(b"#!/bin/sh\n").is_err());
+        assert!(check_wasm(b"\0asm\x01\0\0\0\x01\xff").is_err());
+    }
+}

@@ -1,0 +1,174 @@
+//! The validated recipe: what the rest of wlmake works with.
+//!
+//! Built from [`super::raw`] by [`super::validate`]; every invariant the raw TOML cannot
+//! express (a URL needs a sha256, `url`/`git`/`path` exclude each other, ...) holds here.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// `<language>/<name>-<version>`, e.g. `php/php-7.4.33`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct RecipeId(pub String);
+
+impl std::fmt::Display for RecipeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A lowercase hex sha256 digest (64 characters), checked on construction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Sha256(String);
+
+impl Sha256 {
+    pub fn parse(text: &str) -> Option<Self> {
+        let ok = text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
+        ok.then(|| Self(text.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipe {
+    pub id: RecipeId,
+    pub language: String,
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    /// The recipe file, absolute.
+    pub file: PathBuf,
+    /// sha256 of the recipe file's bytes: part of every build's identity.
+    pub content_sha256: Sha256,
+    pub source: SourceSpec,
+    /// Runtimes this recipe supports, in the recipe's order.
+    pub runtimes: Vec<String>,
+    pub patches: PatchSets,
+    pub build: BuildSpec,
+    pub artifacts: Vec<ArtifactSpec>,
+    pub tests: Vec<SmokeTest>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SourceSpec {
+    /// An upstream archive, verified against `sha256` whichever provider delivers it.
+    Archive(ArchiveSource),
+    /// A git repository at a tag that must resolve to the pinned commit.
+    Git(GitSource),
+    /// A folder inside the repository (C sources we own).
+    Path(PathSource),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchiveSource {
+    /// The primary URL first, then the mirrors, tried in order.
+    pub urls: Vec<String>,
+    pub sha256: Sha256,
+    /// The archive's file name (from the primary URL), used for the format and cache name.
+    pub file_name: String,
+    /// A Debian/Ubuntu source package whose orig tarball is the same archive.
+    pub debian: Option<DebianSource>,
+    /// Leading folder removed on extraction (`php-7.4.33`); `None` keeps the layout.
+    pub strip_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DebianSource {
+    /// Source package name, e.g. `php7.4`.
+    pub package: String,
+    /// The orig tarball's file name, e.g. `php7.4_7.4.33.orig.tar.xz`.
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GitSource {
+    pub url: String,
+    pub tag: String,
+    /// Full 40-hex commit id.
+    pub commit: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PathSource {
+    /// As written in the recipe (relative to the repository root).
+    pub path: String,
+    /// Resolved absolute folder.
+    pub dir: PathBuf,
+}
+
+/// Patch sets: the common series, then one overlay per runtime.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PatchSets {
+    /// Folder (relative to the repository root) of the common series, if any.
+    pub common: Option<String>,
+    /// runtime name -> overlay folder (relative to the repository root).
+    pub runtime: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BuildSpec {
+    /// `autotools` (configure + make) is the only system so far.
+    pub system: String,
+    /// Environment for configure and make; `{toolchain.*}`-style placeholders are expanded
+    /// by the build step.
+    pub env: BTreeMap<String, String>,
+    pub configure_args: Vec<String>,
+    pub make_targets: Vec<String>,
+    /// Extra make variables (`NAME=VALUE`) passed on the make command line only.
+    pub make_vars: Vec<String>,
+    /// Library recipes (ids) built first; `{dep:NAME}` expands to a dependency's build tree.
+    pub depends: Vec<RecipeId>,
+    /// Per-runtime additions, appended to the common settings.
+    pub runtime: BTreeMap<String, BuildOverride>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BuildOverride {
+    pub env: BTreeMap<String, String>,
+    pub configure_args: Vec<String>,
+    pub make_vars: Vec<String>,
+    pub depends: Vec<RecipeId>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtifactSpec {
+    /// Name users see (`php`, `php-cgi`); the output file is `<name>.wasm`.
+    pub name: String,
+    /// Path inside the build tree of the linked binary.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SmokeTest {
+    pub name: String,
+    pub artifact: String,
+    pub args: Vec<String>,
+    pub stdin: Option<String>,
+    pub env: BTreeMap<String, String>,
+    /// Repository folder preopened as `/app` for the run.
+    pub dir: Option<String>,
+    pub expect: Expectation,
+    pub expect_exit: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+pub enum Expectation {
+    /// stdout must equal this exactly.
+    Stdout(String),
+    /// stdout must match this regular expression.
+    Pattern(String),
+}

@@ -1,0 +1,120 @@
+//! The raw serde model: mirrors the TOML exactly, no invariants beyond types.
+//!
+//! Unknown keys are errors everywhere (`deny_unknown_fields`); names are kebab-case.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRecipe {
+    pub package: RawPackage,
+    pub source: RawSource,
+    #[serde(default)]
+    pub patches: RawPatches,
+    #[serde(default)]
+    pub build: RawBuild,
+    #[serde(default, rename = "artifact")]
+    pub artifacts: Vec<RawArtifact>,
+    #[serde(default, rename = "test")]
+    pub tests: Vec<RawTest>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPackage {
+    pub language: String,
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub runtimes: Vec<String>,
+}
+
+/// Exactly one of `url`, `git`, `path` (checked in validation).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSource {
+    pub url: Option<String>,
+    #[serde(default)]
+    pub mirrors: Vec<String>,
+    pub sha256: Option<String>,
+    pub strip_prefix: Option<String>,
+    pub debian: Option<RawDebian>,
+    pub git: Option<String>,
+    pub tag: Option<String>,
+    pub commit: Option<String>,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawDebian {
+    pub package: String,
+    pub file: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPatches {
+    pub common: Option<String>,
+    #[serde(default)]
+    pub runtime: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawBuild {
+    pub system: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub configure_args: Vec<String>,
+    #[serde(default)]
+    pub make_targets: Vec<String>,
+    #[serde(default)]
+    pub make_vars: Vec<String>,
+    #[serde(default)]
+    pub depends: Vec<String>,
+    #[serde(default)]
+    pub runtime: BTreeMap<String, RawBuildOverride>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawBuildOverride {
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub configure_args: Vec<String>,
+    #[serde(default)]
+    pub make_vars: Vec<String>,
+    #[serde(default)]
+    pub depends: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawArtifact {
+    pub name: String,
+    pub path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawTest {
+    pub name: String,
+    pub artifact: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    pub stdin: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub dir: Option<String>,
+    pub expect_stdout: Option<String>,
+    pub expect_pattern: Option<String>,
+    #[serde(default)]
+    pub expect_exit: i32,
+}

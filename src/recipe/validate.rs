@@ -1,0 +1,590 @@
+//! From the raw TOML model to a [`Recipe`]: every invariant checked, every problem
+//! reported with its position.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256 as Sha256Hasher};
+
+use super::diagnostic::{Diagnostic, Key, locate_nearest};
+use super::model::*;
+use super::raw::*;
+
+/// Runtimes wlmake knows how to build for and run on.
+pub const KNOWN_RUNTIMES: &[&str] = &["wasmtime", "wasmedge"];
+/// Build systems wlmake can drive.
+pub const KNOWN_SYSTEMS: &[&str] = &["autotools", "make"];
+/// Placeholders that build settings may use, expanded by the build step.
+pub const PLACEHOLDERS: &[&str] = &[
+    "cc", "ar", "ranlib", "nm", "sysroot", "target", "src", "repo", "jobs",
+];
+
+struct Checker<'a> {
+    file: &'a Path,
+    text: &'a str,
+    problems: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, path: &[Key<'_>], message: impl Into<String>) -> &mut Diagnostic {
+        let span = locate_nearest(self.text, path);
+        self.problems
+            .push(Diagnostic::at(self.file, self.text, span, message.into()));
+        self.problems.last_mut().expect("just pushed")
+    }
+
+    fn hint(&mut self, path: &[Key<'_>], message: impl Into<String>, hint: impl Into<String>) {
+        let diagnostic = self.problem(path, message);
+        diagnostic.hint = Some(hint.into());
+    }
+}
+
+/// Parses and validates one recipe file's text. `repo` is the repository root (for
+/// folder references); `file` is used for positions and the recipe id.
+pub fn parse_recipe(repo: &Path, file: &Path, text: &str) -> Result<Recipe, Vec<Diagnostic>> {
+    let raw: RawRecipe = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(error) => {
+            let message = error.message().trim().to_string();
+            let mut diagnostic = Diagnostic::at(file, text, error.span(), message.clone());
+            if message.starts_with("unknown field") {
+                diagnostic.hint = Some(
+                    "the recipe format is documented in docs/recipes.md; check the key's spelling"
+                        .into(),
+                );
+            }
+            return Err(vec![diagnostic]);
+        }
+    };
+    let mut checker = Checker {
+        file,
+        text,
+        problems: Vec::new(),
+    };
+    let recipe = check(&mut checker, repo, file, text, raw);
+    if checker.problems.is_empty() {
+        Ok(recipe.expect("no problems means a recipe"))
+    } else {
+        Err(checker.problems)
+    }
+}
+
+fn is_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+}
+
+fn check(
+    c: &mut Checker<'_>,
+    repo: &Path,
+    file: &Path,
+    text: &str,
+    raw: RawRecipe,
+) -> Option<Recipe> {
+    use Key::Name as N;
+    let package = &raw.package;
+    for (key, value) in [
+        ("language", &package.language),
+        ("name", &package.name),
+        ("version", &package.version),
+    ] {
+        if !is_name(value) {
+            c.problem(
+                &[N("package"), N(key)],
+                format!("package.{key} `{value}` must be non-empty lowercase letters, digits, `-`, `_` or `.`"),
+            );
+        }
+    }
+    let id = RecipeId(format!(
+        "{}/{}-{}",
+        package.language, package.name, package.version
+    ));
+    // The file must sit at recipes/<language>/<name>-<version>.toml.
+    let expected_stem = format!("{}-{}", package.name, package.version);
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let parent = file
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    if stem != expected_stem || parent != package.language {
+        c.hint(
+            &[N("package")],
+            format!(
+                "recipe `{id}` is in the wrong file: expected recipes/{}/{expected_stem}.toml",
+                package.language
+            ),
+            "rename the file or fix package.language, package.name and package.version",
+        );
+    }
+    for (index, runtime) in package.runtimes.iter().enumerate() {
+        if !KNOWN_RUNTIMES.contains(&runtime.as_str()) {
+            c.hint(
+                &[N("package"), N("runtimes"), Key::Index(index)],
+                format!("unknown runtime `{runtime}`"),
+                format!("known runtimes: {}", KNOWN_RUNTIMES.join(", ")),
+            );
+        }
+    }
+
+    let source = check_source(c, repo, &raw.source);
+    let patches = check_patches(c, repo, &raw.patches, &package.runtimes);
+    let build = check_build(c, &raw.build, &package.runtimes);
+
+    let mut artifacts = Vec::new();
+    for (index, artifact) in raw.artifacts.iter().enumerate() {
+        if !is_name(&artifact.name) {
+            c.problem(
+                &[N("artifact"), Key::Index(index), N("name")],
+                format!("artifact name `{}` must be lowercase letters, digits, `-`, `_` or `.`", artifact.name),
+            );
+        }
+        if artifacts
+            .iter()
+            .any(|a: &ArtifactSpec| a.name == artifact.name)
+        {
+            c.problem(
+                &[N("artifact"), Key::Index(index), N("name")],
+                format!("artifact `{}` is declared twice", artifact.name),
+            );
+        }
+        if artifact.path.is_empty() || Path::new(&artifact.path).is_absolute() || artifact.path.contains("..") {
+            c.problem(
+                &[N("artifact"), Key::Index(index), N("path")],
+                format!("artifact path `{}` must be a relative path inside the build tree", artifact.path),
+            );
+        }
+        artifacts.push(ArtifactSpec {
+            name: artifact.name.clone(),
+            path: artifact.path.clone(),
+        });
+    }
+
+    let mut tests = Vec::new();
+    for (index, test) in raw.tests.iter().enumerate() {
+        let at = |key| [N("test"), Key::Index(index), N(key)];
+        if !artifacts.iter().any(|a| a.name == test.artifact) {
+            c.hint(
+                &at("artifact"),
+                format!("test `{}` runs unknown artifact `{}`", test.name, test.artifact),
+                "name one of the recipe's [[artifact]] entries",
+            );
+        }
+        let expect = match (&test.expect_stdout, &test.expect_pattern) {
+            (Some(stdout), None) => Some(Expectation::Stdout(stdout.clone())),
+            (None, Some(pattern)) => {
+                if let Err(error) = regex::Regex::new(pattern) {
+                    c.problem(&at("expect-pattern"), format!("invalid regular expression: {error}"));
+                }
+                Some(Expectation::Pattern(pattern.clone()))
+            }
+            (Some(_), Some(_)) => {
+                c.problem(&at("expect-pattern"), format!("test `{}` sets both expect-stdout and expect-pattern; keep one", test.name));
+                None
+            }
+            (None, None) => {
+                c.problem(&[N("test"), Key::Index(index)], format!("test `{}` needs expect-stdout or expect-pattern", test.name));
+                None
+            }
+        };
+        if let Some(dir) = &test.dir
+            && !repo.join(dir).is_dir()
+        {
+            c.problem(&at("dir"), format!("test folder `{dir}` does not exist in the repository"));
+        }
+        if let Some(expect) = expect {
+            tests.push(SmokeTest {
+                name: test.name.clone(),
+                artifact: test.artifact.clone(),
+                args: test.args.clone(),
+                stdin: test.stdin.clone(),
+                env: test.env.clone(),
+                dir: test.dir.clone(),
+                expect,
+                expect_exit: test.expect_exit,
+            });
+        }
+    }
+
+    let source = source?;
+    Some(Recipe {
+        id,
+        language: package.language.clone(),
+        name: package.name.clone(),
+        version: package.version.clone(),
+        description: package.description.clone(),
+        file: file.to_path_buf(),
+        content_sha256: Sha256::parse(&hex::encode(Sha256Hasher::digest(text.as_bytes())))
+            .expect("hex digest"),
+        source,
+        runtimes: package.runtimes.clone(),
+        patches,
+        build,
+        artifacts,
+        tests,
+    })
+}
+
+fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<SourceSpec> {
+    use Key::Name as N;
+    let kinds: Vec<&str> = [
+        raw.url.as_ref().map(|_| "url"),
+        raw.git.as_ref().map(|_| "git"),
+        raw.path.as_ref().map(|_| "path"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if kinds.len() != 1 {
+        c.hint(
+            &[N("source")],
+            match kinds.len() {
+                0 => "source needs one of `url`, `git` or `path`".to_string(),
+                _ => format!("source sets {}: they exclude each other", kinds.join(" and ")),
+            },
+            "an archive source uses url + sha256, a git source git + tag + commit, an in-repository source path",
+        );
+        return None;
+    }
+    let misplaced = |c: &mut Checker<'_>, key: &'static str, set: bool, kind: &str| {
+        if set {
+            c.problem(&[N("source"), N(key)], format!("`{key}` does not apply to a {kind} source"));
+        }
+    };
+    if let Some(url) = &raw.url {
+        misplaced(c, "tag", raw.tag.is_some(), "url");
+        misplaced(c, "commit", raw.commit.is_some(), "url");
+        let sha256 = match &raw.sha256 {
+            None => {
+                c.hint(
+                    &[N("source"), N("url")],
+                    format!("source url `{url}` has no sha256"),
+                    "every downloaded archive is verified: add `sha256 = \"<64 hex digits>\"` (sha256sum FILE)",
+                );
+                None
+            }
+            Some(text) => {
+                let parsed = Sha256::parse(text);
+                if parsed.is_none() {
+                    c.problem(&[N("source"), N("sha256")], format!("sha256 `{text}` is not 64 hex digits"));
+                }
+                parsed
+            }
+        };
+        for (index, mirror) in std::iter::once(url).chain(&raw.mirrors).enumerate() {
+            if !(mirror.starts_with("http://") || mirror.starts_with("https://") || mirror.starts_with("file://")) {
+                let path = if index == 0 { vec![N("source"), N("url")] } else { vec![N("source"), N("mirrors"), Key::Index(index - 1)] };
+                c.problem(&path, format!("`{mirror}` is not an http://, https:// or file:// URL"));
+            }
+        }
+        let file_name = url.rsplit('/').next().unwrap_or_default().to_string();
+        if !(file_name.ends_with(".tar.gz") || file_name.ends_with(".tgz") || file_name.ends_with(".tar.xz") || file_name.ends_with(".tar.bz2")) {
+            c.hint(
+                &[N("source"), N("url")],
+                format!("cannot tell the archive format of `{file_name}`"),
+                "supported archives: .tar.gz, .tgz, .tar.xz, .tar.bz2",
+            );
+        }
+        let debian = raw.debian.as_ref().map(|d| DebianSource {
+            package: d.package.clone(),
+            file: d.file.clone(),
+        });
+        return Some(SourceSpec::Archive(ArchiveSource {
+            urls: std::iter::once(url.clone()).chain(raw.mirrors.iter().cloned()).collect(),
+            sha256: sha256?,
+            file_name,
+            debian,
+            strip_prefix: raw.strip_prefix.clone(),
+        }));
+    }
+    misplaced(c, "mirrors", !raw.mirrors.is_empty(), "git or path");
+    misplaced(c, "debian", raw.debian.is_some(), "git or path");
+    misplaced(c, "sha256", raw.sha256.is_some(), "git or path");
+    misplaced(c, "strip-prefix", raw.strip_prefix.is_some(), "git or path");
+    if let Some(url) = &raw.git {
+        let tag = raw.tag.clone();
+        if tag.is_none() {
+            c.problem(&[N("source"), N("git")], "a git source needs `tag`");
+        }
+        let commit = raw.commit.clone();
+        match &commit {
+            None => {
+                c.hint(&[N("source"), N("git")], "a git source needs `commit` (the tag's pinned commit)", "git rev-parse TAG^{commit}");
+            }
+            Some(commit) if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                c.problem(&[N("source"), N("commit")], format!("commit `{commit}` is not a full 40-digit hex id"));
+            }
+            _ => {}
+        }
+        return Some(SourceSpec::Git(GitSource {
+            url: url.clone(),
+            tag: tag?,
+            commit: commit?.to_ascii_lowercase(),
+        }));
+    }
+    misplaced(c, "tag", raw.tag.is_some(), "path");
+    misplaced(c, "commit", raw.commit.is_some(), "path");
+    let path = raw.path.clone()?;
+    let dir = repo.join(&path);
+    if Path::new(&path).is_absolute() || path.contains("..") {
+        c.problem(&[N("source"), N("path")], format!("source path `{path}` must be relative to the repository and stay inside it"));
+    } else if !dir.is_dir() {
+        c.problem(&[N("source"), N("path")], format!("source folder `{path}` does not exist"));
+    }
+    Some(SourceSpec::Path(PathSource { path, dir }))
+}
+
+fn check_patch_dir(c: &mut Checker<'_>, repo: &Path, path: &[Key<'_>], dir: &str) {
+    let full = repo.join(dir);
+    if Path::new(dir).is_absolute() || dir.contains("..") {
+        c.problem(path, format!("patch set `{dir}` must be relative to the repository"));
+        return;
+    }
+    if !full.is_dir() {
+        c.hint(path, format!("patch set folder `{dir}` does not exist"), "create it (it may be empty) or remove the reference");
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(&full) else {
+        c.problem(path, format!("cannot read patch set folder `{dir}`"));
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let numbered = name.len() > 5 && name[..4].bytes().all(|b| b.is_ascii_digit()) && name.as_bytes()[4] == b'-';
+        if !name.ends_with(".patch") || !numbered {
+            c.hint(path, format!("`{dir}/{name}` is not a patch file named NNNN-slug.patch"), "patch files are applied in name order: 0001-what.patch, 0002-...");
+        }
+    }
+}
+
+fn check_patches(c: &mut Checker<'_>, repo: &Path, raw: &RawPatches, runtimes: &[String]) -> PatchSets {
+    use Key::Name as N;
+    if let Some(common) = &raw.common {
+        check_patch_dir(c, repo, &[N("patches"), N("common")], common);
+    }
+    for (runtime, dir) in &raw.runtime {
+        let path = [N("patches"), N("runtime"), N(runtime)];
+        if !runtimes.contains(runtime) {
+            c.hint(&path, format!("patch overlay for runtime `{runtime}`, which package.runtimes does not list"), "add the runtime to package.runtimes or remove the overlay");
+        }
+        check_patch_dir(c, repo, &path, dir);
+    }
+    PatchSets {
+        common: raw.common.clone(),
+        runtime: raw.runtime.clone(),
+    }
+}
+
+/// Checks `{placeholder}` uses in one setting.
+fn check_placeholders(c: &mut Checker<'_>, path: &[Key<'_>], value: &str) {
+    let mut rest = value;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else { break };
+        let name = &rest[start + 1..start + end];
+        let known = PLACEHOLDERS.contains(&name) || name.strip_prefix("dep:").is_some_and(is_name);
+        if !known {
+            c.hint(
+                path,
+                format!("unknown placeholder `{{{name}}}` in `{value}`"),
+                format!("placeholders: {}, dep:NAME", PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", ")),
+            );
+        }
+        rest = &rest[start + end + 1..];
+    }
+}
+
+fn check_setting_list(c: &mut Checker<'_>, base: &[Key<'_>], key: &str, values: &[String]) {
+    for (index, value) in values.iter().enumerate() {
+        let mut path = base.to_vec();
+        path.extend([Key::Name(key), Key::Index(index)]);
+        check_placeholders(c, &path, value);
+    }
+}
+
+fn check_env(c: &mut Checker<'_>, base: &[Key<'_>], env: &BTreeMap<String, String>) {
+    for (name, value) in env {
+        let mut path = base.to_vec();
+        path.extend([Key::Name("env"), Key::Name(name)]);
+        check_placeholders(c, &path, value);
+    }
+}
+
+fn check_depends(c: &mut Checker<'_>, base: &[Key<'_>], depends: &[String]) -> Vec<RecipeId> {
+    let mut ids = Vec::new();
+    for (index, dep) in depends.iter().enumerate() {
+        let mut path = base.to_vec();
+        path.extend([Key::Name("depends"), Key::Index(index)]);
+        if dep.split_once('/').is_none_or(|(l, n)| !is_name(l) || !is_name(n)) {
+            c.problem(&path, format!("dependency `{dep}` is not a recipe id like `lib/name-1.0`"));
+        }
+        ids.push(RecipeId(dep.clone()));
+    }
+    ids
+}
+
+fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> BuildSpec {
+    use Key::Name as N;
+    let system = raw.system.clone().unwrap_or_else(|| "autotools".into());
+    if !KNOWN_SYSTEMS.contains(&system.as_str()) {
+        c.hint(&[N("build"), N("system")], format!("unknown build system `{system}`"), format!("known systems: {}", KNOWN_SYSTEMS.join(", ")));
+    }
+    let base = [N("build")];
+    check_env(c, &base, &raw.env);
+    check_setting_list(c, &base, "configure-args", &raw.configure_args);
+    check_setting_list(c, &base, "make-vars", &raw.make_vars);
+    let depends = check_depends(c, &base, &raw.depends);
+    let mut runtime = BTreeMap::new();
+    for (name, over) in &raw.runtime {
+        let base = [N("build"), N("runtime"), N(name)];
+        if !runtimes.contains(name) {
+            c.hint(&base, format!("build settings for runtime `{name}`, which package.runtimes does not list"), "add the runtime to package.runtimes or remove the section");
+        }
+        check_env(c, &base, &over.env);
+        check_setting_list(c, &base, "configure-args", &over.configure_args);
+        check_setting_list(c, &base, "make-vars", &over.make_vars);
+        let depends = check_depends(c, &base, &over.depends);
+        runtime.insert(
+            name.clone(),
+            BuildOverride {
+                env: over.env.clone(),
+                configure_args: over.configure_args.clone(),
+                make_vars: over.make_vars.clone(),
+                depends,
+            },
+        );
+    }
+    BuildSpec {
+        system,
+        env: raw.env.clone(),
+        configure_args: raw.configure_args.clone(),
+        make_targets: raw.make_targets.clone(),
+        make_vars: raw.make_vars.clone(),
+        depends,
+        runtime,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[package]
+language = "c"
+name = "hello"
+version = "1.0"
+runtimes = ["wasmtime"]
+
+[source]
+url = "https://example.invalid/hello-1.0.tar.gz"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+
+[[artifact]]
+name = "hello"
+path = "hello"
+
+[[test]]
+name = "runs"
+artifact = "hello"
+expect-stdout = "hi\n"
+"#;
+
+    fn parse(text: &str) -> Result<Recipe, Vec<Diagnostic>> {
+        let repo = tempfile::tempdir().unwrap();
+        parse_recipe(repo.path(), Path::new("recipes/c/hello-1.0.toml"), text)
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        parse(text).unwrap_err().iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn a_good_recipe_parses() {
+        let recipe = parse(GOOD).unwrap();
+        assert_eq!(recipe.id.0, "c/hello-1.0");
+        let SourceSpec::Archive(archive) = &recipe.source else { panic!("archive") };
+        assert_eq!(archive.file_name, "hello-1.0.tar.gz");
+        assert_eq!(recipe.build.system, "autotools");
+        assert_eq!(recipe.tests[0].expect_exit, 0);
+    }
+
+    #[test]
+    fn malformed_toml_has_a_position() {
+        let text = GOOD.replace("version = \"1.0\"", "version = 1.0\"");
+        let found = problems(&text);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].starts_with("recipes/c/hello-1.0.toml:5:"), "{found:?}");
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_position_and_hint() {
+        let text = GOOD.replace("[source]\n", "[source]\nsha265 = \"x\"\n");
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.len(), 1);
+        assert!(error[0].message.contains("unknown field `sha265`"), "{}", error[0]);
+        assert_eq!((error[0].line, error[0].column), (9, 1));
+        assert!(error[0].hint.as_deref().unwrap().contains("docs/recipes.md"));
+    }
+
+    #[test]
+    fn url_without_sha256_is_refused() {
+        let text = GOOD.replace(
+            "sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\n",
+            "",
+        );
+        let error = parse(&text).unwrap_err();
+        assert!(error[0].message.contains("has no sha256"), "{}", error[0]);
+        assert_eq!(error[0].line, 9);
+    }
+
+    #[test]
+    fn bad_sha256_and_source_kinds_that_exclude_each_other() {
+        let text = GOOD.replace("0000000000000000000000000000000000000000000000000000000000000000", "abc");
+        assert!(problems(&text)[0].contains("is not 64 hex digits"));
+        let text = GOOD.replace("[source]\n", "[source]\npath = \"src\"\n");
+        assert!(problems(&text)[0].contains("url and path: they exclude each other"));
+    }
+
+    #[test]
+    fn git_source_needs_tag_and_full_commit() {
+        let text = GOOD.replace(
+            "url = \"https://example.invalid/hello-1.0.tar.gz\"\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"",
+            "git = \"https://example.invalid/hello.git\"\ncommit = \"abc\"",
+        );
+        let found = problems(&text);
+        assert!(found.iter().any(|p| p.contains("needs `tag`")), "{found:?}");
+        assert!(found.iter().any(|p| p.contains("not a full 40-digit hex id")), "{found:?}");
+    }
+
+    #[test]
+    fn wrong_file_name_unknown_runtime_and_placeholder() {
+        let text = GOOD
+            .replace("name = \"hello\"\nversion", "name = \"hi\"\nversion")
+            .replace("runtimes = [\"wasmtime\"]", "runtimes = [\"wasmtime\", \"node\"]")
+            .replace("[[artifact]]", "[build]\nconfigure-args = [\"CC={compiler}\"]\n\n[[artifact]]");
+        let found = problems(&text);
+        assert!(found.iter().any(|p| p.contains("expected recipes/c/hi-1.0.toml")), "{found:?}");
+        assert!(found.iter().any(|p| p.contains("unknown runtime `node`")), "{found:?}");
+        assert!(found.iter().any(|p| p.contains("unknown placeholder `{compiler}`")), "{found:?}");
+    }
+
+    #[test]
+    fn tests_must_name_an_artifact_and_one_expectation() {
+        let text = GOOD.replace("artifact = \"hello\"\nexpect-stdout", "artifact = \"nope\"\nexpect-pattern = \"(\"\nexpect-stdout");
+        let found = problems(&text);
+        assert!(found.iter().any(|p| p.contains("unknown artifact `nope`")), "{found:?}");
+        assert!(found.iter().any(|p| p.contains("both expect-stdout and expect-pattern")), "{found:?}");
+    }
+
+    #[test]
+    fn missing_patch_folder_is_reported() {
+        let text = GOOD.replace("[[artifact]]", "[patches]\ncommon = \"patches/none\"\n\n[[artifact]]");
+        let found = problems(&text);
+        assert!(found[0].contains("patch set folder `patches/none` does not exist"), "{found:?}");
+    }
+}

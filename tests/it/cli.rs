@@ -1,0 +1,110 @@
+//! The command line as users see it: help, errors, exit codes (snapshots).
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn wlmake_in(dir: &Path) -> Command {
+    let mut command = Command::cargo_bin("wlmake").unwrap();
+    command
+        .current_dir(dir)
+        .env_remove("WLMAKE_REPO")
+        .env("WLMAKE_CACHE_DIR", dir.join("cache"))
+        .env("COLUMNS", "100");
+    command
+}
+
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let out = command.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help() {
+    let (code, stdout, _) = run(wlmake_in(repo_root()).arg("--help"));
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn build_help() {
+    let (code, stdout, _) = run(wlmake_in(repo_root()).args(["build", "--help"]));
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn unknown_recipe_suggests_close_ids() {
+    let (code, _, stderr) = run(wlmake_in(repo_root()).args(["show", "php/php-7.4.99"]));
+    assert_eq!(code, 2);
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn unknown_runtime_is_refused() {
+    let (code, _, stderr) = run(wlmake_in(repo_root()).args(["run", "php/php-7.4.33", "--runtime", "nodejs"]));
+    assert_eq!(code, 2);
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn list_shows_recipes_with_runtimes() {
+    let (code, stdout, _) = run(wlmake_in(repo_root()).arg("list"));
+    assert_eq!(code, 0);
+    assert!(stdout.lines().any(|l| l.starts_with("php/php-7.4.33") && l.ends_with("wasmtime, wasmedge")), "{stdout}");
+}
+
+#[test]
+fn show_json_is_the_resolved_recipe() {
+    let (code, stdout, _) = run(wlmake_in(repo_root()).args(["show", "php/php-7.4.33", "--json"]));
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["id"], "php/php-7.4.33");
+    assert_eq!(json["source"]["kind"], "archive");
+    assert_eq!(json["source"]["debian"]["package"], "php7.4");
+    assert_eq!(json["patches"]["runtime"]["wasmedge"], "patches/php/7.4/wasmedge");
+    assert_eq!(json["artifacts"][1]["name"], "php-cgi");
+}
+
+#[test]
+fn lint_passes_on_the_repository() {
+    let (code, _, stderr) = run(wlmake_in(repo_root()).arg("lint"));
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn lint_reports_every_problem_with_file_line_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipes = dir.path().join("recipes/c");
+    std::fs::create_dir_all(&recipes).unwrap();
+    std::fs::write(
+        recipes.join("a-1.0.toml"),
+        "[package]\nlanguage = \"c\"\nname = \"a\"\nversion = \"1.0\"\n\n[source]\nurl = \"https://example.invalid/a-1.0.tar.gz\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        recipes.join("b-1.0.toml"),
+        "[package]\nlanguage = \"c\"\nname = \"b\"\nversion = \"1.0\"\ncolour = \"red\"\n\n[source]\npath = \"b\"\n",
+    )
+    .unwrap();
+    std::fs::write(recipes.join("c-1.0.toml"), "[package\nlanguage = \"c\"\n").unwrap();
+    let (code, _, stderr) = run(wlmake_in(dir.path()).arg("lint"));
+    assert_ne!(code, 0);
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn outside_a_repository_the_error_says_where_to_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(wlmake_in(dir.path()).arg("list"));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("hint: run wlmake inside its repository, or set WLMAKE_REPO"), "{stderr}");
+}
