@@ -20,7 +20,8 @@ pub struct Reported(pub String);
 /// Which exit code an error gets: 2 for bad input (recipes, flags), 1 otherwise.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     let bad_input = error.chain().any(|cause| {
-        cause.downcast_ref::<RecipeError>().is_some() || cause.downcast_ref::<RuntimeError>().is_some()
+        cause.downcast_ref::<RecipeError>().is_some()
+            || cause.downcast_ref::<RuntimeError>().is_some()
     });
     if bad_input { 2 } else { 1 }
 }

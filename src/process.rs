@@ -164,7 +164,9 @@ impl Command {
             .chain(&self.args)
             .map(|part| {
                 let text = part.to_string_lossy();
-                if text.is_empty() || text.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c)) {
+                if text.is_empty()
+                    || text.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c))
+                {
                     format!("'{}'", text.replace('\'', "'\\''"))
                 } else {
                     text.into_owned()
@@ -229,7 +231,11 @@ impl Command {
         if let Some(parent) = log.parent() {
             std::fs::create_dir_all(parent).map_err(log_error)?;
         }
-        let mut file = File::options().create(true).append(true).open(log).map_err(log_error)?;
+        let mut file = File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(log_error)?;
         writeln!(file, "$ {}", self.display()).map_err(log_error)?;
         tracing::debug!(command = %self.display(), log = %log.display(), "run");
         let start = Instant::now();
@@ -245,8 +251,13 @@ impl Command {
             })?;
         let output = self.wait(handle)?;
         let elapsed = start.elapsed();
-        writeln!(file, "# exit: {} after {:.1} s", describe_status(&output.status), elapsed.as_secs_f64())
-            .map_err(log_error)?;
+        writeln!(
+            file,
+            "# exit: {} after {:.1} s",
+            describe_status(&output.status),
+            elapsed.as_secs_f64()
+        )
+        .map_err(log_error)?;
         if output.status.success() {
             Ok(elapsed)
         } else {
@@ -294,7 +305,10 @@ impl Command {
                 status: captured
                     .status
                     .map_or("a signal".to_string(), |code| format!("exit status {code}")),
-                tail: tail(&format!("{}{}", captured.stdout, captured.stderr), TAIL_LINES),
+                tail: tail(
+                    &format!("{}{}", captured.stdout, captured.stderr),
+                    TAIL_LINES,
+                ),
                 log: None,
             })
         }
@@ -357,7 +371,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("step.log");
         let script = "for i in $(seq 1 50); do echo line $i; done; echo oops >&2; exit 3";
-        let error = Command::new("sh").arg("-c").arg(script).run_logged(&log).unwrap_err();
+        let error = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .run_logged(&log)
+            .unwrap_err();
         let text = error.to_string();
         assert!(text.contains("exit status 3"), "{text}");
         assert!(text.contains("oops"), "{text}");
@@ -382,7 +400,9 @@ mod tests {
 
     #[test]
     fn missing_program_is_a_spawn_error_with_hint() {
-        let error = Command::new("wlmake-no-such-program").capture().unwrap_err();
+        let error = Command::new("wlmake-no-such-program")
+            .capture()
+            .unwrap_err();
         assert!(matches!(error, ProcessError::Spawn { .. }));
         assert!(error.hint().unwrap().contains("wlmake doctor"));
     }

@@ -62,11 +62,11 @@ impl BuildContext<'_> {
 
 /// Hash of a folder's files (relative paths and contents), for in-repository sources.
 pub fn hash_tree(dir: &Path) -> std::io::Result<String> {
-    fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
             if path.is_dir() {
-                walk(&path, base, out)?;
+                walk(&path, out)?;
             } else {
                 out.push(path);
             }
@@ -74,7 +74,7 @@ pub fn hash_tree(dir: &Path) -> std::io::Result<String> {
         Ok(())
     }
     let mut files = Vec::new();
-    walk(dir, dir, &mut files)?;
+    walk(dir, &mut files)?;
     files.sort();
     let mut hasher = Sha256::new();
     for file in files {
@@ -121,7 +121,12 @@ fn resolve_dependency(ctx: &BuildContext<'_>, id: &RecipeId) -> Result<(Recipe, 
         .repo
         .load(&id.0)
         .with_context(|| format!("loading dependency `{id}` of `{}`", ctx.recipe.id))?;
-    let inputs = format!("{}\n{}\n{}", dep.content_sha256, source_digest(&dep)?, ctx.toolchain.identity);
+    let inputs = format!(
+        "{}\n{}\n{}",
+        dep.content_sha256,
+        source_digest(&dep)?,
+        ctx.toolchain.identity
+    );
     let entry = DependencyEntry {
         id: dep.id.to_string(),
         identity: hex::encode(Sha256::digest(inputs.as_bytes())),
@@ -141,7 +146,9 @@ fn build_dependencies(
     for (dep, entry) in dependencies {
         let dest = ctx.work_dir.join("deps").join(&dep.name).join("src");
         let stamp = dest.with_file_name("identity");
-        if ctx.force || std::fs::read_to_string(&stamp).ok().as_deref() != Some(entry.identity.as_str()) {
+        if ctx.force
+            || std::fs::read_to_string(&stamp).ok().as_deref() != Some(entry.identity.as_str())
+        {
             reporter.step(&format!("dependency {}", dep.id));
             let _ = std::fs::remove_file(&stamp);
             source::prepare(&dep.source, &ctx.cache, &ctx.fetch_options, &dest, reporter)
@@ -154,11 +161,20 @@ fn build_dependencies(
                 deps: &trees,
             };
             let settings = Settings::for_runtime(&dep.build, &ctx.runtime).expand(&placeholders);
-            make(ctx, &dest, &settings, &ctx.log(&format!("dep-{}", dep.name)))
-                .with_context(|| format!("building dependency `{}`", dep.id))?;
+            make(
+                ctx,
+                &dest,
+                &settings,
+                &ctx.log(&format!("dep-{}", dep.name)),
+            )
+            .with_context(|| format!("building dependency `{}`", dep.id))?;
             for artifact in &dep.artifacts {
                 if !dest.join(&artifact.path).is_file() {
-                    bail!("dependency `{}` did not produce `{}`", dep.id, artifact.path);
+                    bail!(
+                        "dependency `{}` did not produce `{}`",
+                        dep.id,
+                        artifact.path
+                    );
                 }
             }
             std::fs::write(&stamp, &entry.identity)?;
@@ -168,7 +184,12 @@ fn build_dependencies(
     Ok(trees)
 }
 
-fn base_command(ctx: &BuildContext<'_>, program: &str, tree: &Path, env: &BTreeMap<String, String>) -> Command {
+fn base_command(
+    ctx: &BuildContext<'_>,
+    program: &str,
+    tree: &Path,
+    env: &BTreeMap<String, String>,
+) -> Command {
     Command::new(program)
         .dir(tree)
         .env("PATH", ctx.toolchain.build_path())
@@ -202,7 +223,10 @@ fn make(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings, log: &Path) ->
 pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutcome> {
     let mut seconds = BTreeMap::new();
     let mut timed = |name: &str, start: Instant| {
-        seconds.insert(name.to_string(), (start.elapsed().as_secs_f64() * 100.0).round() / 100.0);
+        seconds.insert(
+            name.to_string(),
+            (start.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+        );
     };
     let recipe = &ctx.recipe;
     if !recipe.runtimes.contains(&ctx.runtime) {
@@ -221,7 +245,8 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         .iter()
         .map(|id| resolve_dependency(ctx, id))
         .collect::<Result<Vec<_>>>()?;
-    let dependency_entries: Vec<DependencyEntry> = dependencies.iter().map(|(_, e)| e.clone()).collect();
+    let dependency_entries: Vec<DependencyEntry> =
+        dependencies.iter().map(|(_, e)| e.clone()).collect();
     let build_identity = identity(ctx, &digest, &patches, &dependency_entries);
 
     if !ctx.force
@@ -242,8 +267,14 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
 
     reporter.step("fetch");
     let start = Instant::now();
-    let prepared = source::prepare(&recipe.source, &ctx.cache, &ctx.fetch_options, &tree, reporter)
-        .with_context(|| format!("preparing the source of `{}`", recipe.id))?;
+    let prepared = source::prepare(
+        &recipe.source,
+        &ctx.cache,
+        &ctx.fetch_options,
+        &tree,
+        reporter,
+    )
+    .with_context(|| format!("preparing the source of `{}`", recipe.id))?;
     timed("fetch", start);
 
     reporter.step("patch");

@@ -41,7 +41,10 @@ impl Placeholders<'_> {
         while let Some(start) = rest.find('{') {
             out.push_str(&rest[..start]);
             let after = &rest[start..];
-            match after.find('}').and_then(|end| Some((end, self.value(&after[1..end])?))) {
+            match after
+                .find('}')
+                .and_then(|end| Some((end, self.value(&after[1..end])?)))
+            {
                 Some((end, value)) => {
                     out.push_str(&value);
                     rest = &after[end + 1..];
@@ -89,7 +92,9 @@ impl Settings {
                     })
                     .or_insert_with(|| value.clone());
             }
-            settings.configure_args.extend(over.configure_args.iter().cloned());
+            settings
+                .configure_args
+                .extend(over.configure_args.iter().cloned());
             settings.make_vars.extend(over.make_vars.iter().cloned());
             settings.depends.extend(over.depends.iter().cloned());
         }
@@ -103,9 +108,17 @@ impl Settings {
                 .iter()
                 .map(|(k, v)| (k.clone(), placeholders.expand(v)))
                 .collect(),
-            configure_args: self.configure_args.iter().map(|a| placeholders.expand(a)).collect(),
+            configure_args: self
+                .configure_args
+                .iter()
+                .map(|a| placeholders.expand(a))
+                .collect(),
             make_targets: self.make_targets.clone(),
-            make_vars: self.make_vars.iter().map(|a| placeholders.expand(a)).collect(),
+            make_vars: self
+                .make_vars
+                .iter()
+                .map(|a| placeholders.expand(a))
+                .collect(),
             depends: self.depends.clone(),
         }
     }
@@ -113,7 +126,10 @@ impl Settings {
 
 /// The environment of every configure and make run: the toolchain's tools as the
 /// autotools cross conventions name them, unless the recipe sets them itself.
-pub fn toolchain_env(toolchain: &Toolchain, recipe_env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+pub fn toolchain_env(
+    toolchain: &Toolchain,
+    recipe_env: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut env = recipe_env.clone();
     let path = |p: &Path| p.display().to_string();
     for (key, value) in [

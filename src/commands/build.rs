@@ -70,13 +70,24 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
         fetch_options: session.fetch_options(),
         jobs,
         force: args.force,
-        work_dir: work_root.join("build").join(&recipe.id.0).join(&args.target.runtime),
-        output_dir: output_dir(&session.output_root(&repo), &recipe.id.0, &args.target.runtime),
+        work_dir: work_root
+            .join("build")
+            .join(&recipe.id.0)
+            .join(&args.target.runtime),
+        output_dir: output_dir(
+            &session.output_root(&repo),
+            &recipe.id.0,
+            &args.target.runtime,
+        ),
         recipe,
     };
     let outcome = build::run(&ctx, &session.reporter)
         .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
-    let verb = if outcome.rebuilt { "built" } else { "up to date:" };
+    let verb = if outcome.rebuilt {
+        "built"
+    } else {
+        "up to date:"
+    };
     session.reporter.line(&format!(
         "{verb} {} for {} in {:.1} s",
         ctx.recipe.id,
@@ -95,7 +106,11 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
 }
 
 /// The manifest of an existing build, or an error saying how to make one.
-fn built(session: &Session, repo: &Repository, target: &BuildTarget) -> Result<(std::path::PathBuf, Manifest)> {
+fn built(
+    session: &Session,
+    repo: &Repository,
+    target: &BuildTarget,
+) -> Result<(std::path::PathBuf, Manifest)> {
     let recipe = repo.load(&target.recipe)?;
     check_runtime(&recipe, &target.runtime)?;
     let dir = output_dir(&session.output_root(repo), &recipe.id.0, &target.runtime);
@@ -143,21 +158,35 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
     let recipe = repo.load(&args.target.recipe)?;
     let (dir, manifest) = built(session, &repo, &args.target)?;
     let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
-    session
-        .reporter
-        .line(&format!("testing {} on {} ({})", recipe.id, args.target.runtime, runtime.version));
+    session.reporter.line(&format!(
+        "testing {} on {} ({})",
+        recipe.id, args.target.runtime, runtime.version
+    ));
     let (mut passed, mut failed) = (0, 0);
     for test in &recipe.tests {
-        if args.filter.as_ref().is_some_and(|f| !test.name.contains(f.as_str())) {
+        if args
+            .filter
+            .as_ref()
+            .is_some_and(|f| !test.name.contains(f.as_str()))
+        {
             continue;
         }
         let module = manifest
             .artifact_path(&dir, &test.artifact)
-            .with_context(|| format!("test `{}`: the build has no artifact `{}`", test.name, test.artifact))?;
+            .with_context(|| {
+                format!(
+                    "test `{}`: the build has no artifact `{}`",
+                    test.name, test.artifact
+                )
+            })?;
         let result = runtime::run_smoke_test(&runtime, &module, repo.root(), test)?;
         if result.passed {
             passed += 1;
-            println!("PASS {} ({:.2} s)", result.name, result.elapsed.as_secs_f64());
+            println!(
+                "PASS {} ({:.2} s)",
+                result.name,
+                result.elapsed.as_secs_f64()
+            );
         } else {
             failed += 1;
             println!("FAIL {}\n{}", result.name, indent(&result.reason));
@@ -174,5 +203,8 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -15,7 +15,11 @@ fn report(ok: bool, what: &str, detail: &str) {
 fn version(program: &str) -> Option<String> {
     let path = which(program)?;
     let out = Command::new(path).arg("--version").capture().ok()?;
-    let text = if out.stdout.trim().is_empty() { out.stderr } else { out.stdout };
+    let text = if out.stdout.trim().is_empty() {
+        out.stderr
+    } else {
+        out.stdout
+    };
     Some(text.lines().next().unwrap_or_default().trim().to_string())
 }
 
@@ -26,12 +30,41 @@ pub fn doctor(_session: &Session) -> Result<i32> {
     match toolchain::discover() {
         Ok(tools) => {
             report(true, "layout", &format!("{:?}", tools.layout));
-            report(true, "clang", &format!("{} ({})", tools.clang.display(), tools.versions.clang));
-            report(true, "wasm-ld", &format!("{} ({})", tools.wasm_ld.display(), tools.versions.wasm_ld));
-            report(true, "ar / ranlib / nm", &format!("{}, {}, {}", tools.ar.display(), tools.ranlib.display(), tools.nm.display()));
-            report(true, "wasi-libc", &format!("{} in {}", tools.versions.wasi_libc, tools.sysroot.display()));
+            report(
+                true,
+                "clang",
+                &format!("{} ({})", tools.clang.display(), tools.versions.clang),
+            );
+            report(
+                true,
+                "wasm-ld",
+                &format!("{} ({})", tools.wasm_ld.display(), tools.versions.wasm_ld),
+            );
+            report(
+                true,
+                "ar / ranlib / nm",
+                &format!(
+                    "{}, {}, {}",
+                    tools.ar.display(),
+                    tools.ranlib.display(),
+                    tools.nm.display()
+                ),
+            );
+            report(
+                true,
+                "wasi-libc",
+                &format!(
+                    "{} in {}",
+                    tools.versions.wasi_libc,
+                    tools.sysroot.display()
+                ),
+            );
             if let Some(builtins) = &tools.builtins {
-                report(true, "compiler-rt builtins", &builtins.display().to_string());
+                report(
+                    true,
+                    "compiler-rt builtins",
+                    &builtins.display().to_string(),
+                );
             }
         }
         Err(error) => {
@@ -43,7 +76,12 @@ pub fn doctor(_session: &Session) -> Result<i32> {
         }
     }
     println!("build tools:");
-    for (program, package) in [("make", "make"), ("patch", "patch"), ("bison", "bison"), ("re2c", "re2c")] {
+    for (program, package) in [
+        ("make", "make"),
+        ("patch", "patch"),
+        ("bison", "bison"),
+        ("re2c", "re2c"),
+    ] {
         match version(program) {
             Some(v) => report(true, program, &v),
             None => {
@@ -54,17 +92,29 @@ pub fn doctor(_session: &Session) -> Result<i32> {
     }
     match version("apt-get") {
         Some(v) => report(true, "apt-get (sources)", &v),
-        None => report(false, "apt-get (sources)", "only needed for the Debian source-package provider"),
+        None => report(
+            false,
+            "apt-get (sources)",
+            "only needed for the Debian source-package provider",
+        ),
     }
     println!("runtimes:");
     for kind in [Kind::Wasmtime, Kind::Wasmedge] {
         match Runtime::find(kind) {
-            Ok(runtime) => report(true, kind.name(), &format!("{} ({})", runtime.binary.display(), runtime.version)),
+            Ok(runtime) => report(
+                true,
+                kind.name(),
+                &format!("{} ({})", runtime.binary.display(), runtime.version),
+            ),
             Err(error) => report(false, kind.name(), &error.hint().unwrap_or_default()),
         }
     }
     println!("optional:");
-    for (program, why) in [("wasm-opt", "binaryen: size optimisation"), ("wasm-objdump", "wabt: inspecting modules"), ("php", "php-cli: drives PHP's run-tests.php")] {
+    for (program, why) in [
+        ("wasm-opt", "binaryen: size optimisation"),
+        ("wasm-objdump", "wabt: inspecting modules"),
+        ("php", "php-cli: drives PHP's run-tests.php"),
+    ] {
         match version(program) {
             Some(v) => report(true, program, &v),
             None => report(false, program, why),

@@ -41,7 +41,14 @@ pub fn show(session: &Session, args: &ShowArgs) -> Result<()> {
     if !recipe.description.is_empty() {
         println!("  {}", recipe.description);
     }
-    println!("file:      {}", recipe.file.strip_prefix(repo.root()).unwrap_or(&recipe.file).display());
+    println!(
+        "file:      {}",
+        recipe
+            .file
+            .strip_prefix(repo.root())
+            .unwrap_or(&recipe.file)
+            .display()
+    );
     println!("runtimes:  {}", recipe.runtimes.join(", "));
     match &recipe.source {
         SourceSpec::Archive(archive) => {
@@ -51,10 +58,16 @@ pub fn show(session: &Session, args: &ShowArgs) -> Result<()> {
                 println!("  url:     {url}");
             }
             if let Some(debian) = &archive.debian {
-                println!("  debian:  source package {} ({})", debian.package, debian.file);
+                println!(
+                    "  debian:  source package {} ({})",
+                    debian.package, debian.file
+                );
             }
         }
-        SourceSpec::Git(git) => println!("source:    git {} tag {} commit {}", git.url, git.tag, git.commit),
+        SourceSpec::Git(git) => println!(
+            "source:    git {} tag {} commit {}",
+            git.url, git.tag, git.commit
+        ),
         SourceSpec::Path(path) => println!("source:    folder {}", path.path),
     }
     println!("patches:");
@@ -95,7 +108,15 @@ pub fn show(session: &Session, args: &ShowArgs) -> Result<()> {
         println!("  {}.wasm <- {}", artifact.name, artifact.path);
     }
     if !recipe.tests.is_empty() {
-        println!("smoke tests: {}", recipe.tests.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "));
+        println!(
+            "smoke tests: {}",
+            recipe
+                .tests
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(())
 }
@@ -105,7 +126,9 @@ pub fn lint(session: &Session) -> Result<()> {
     let count = repo.recipe_files()?.len();
     match repo.load_all() {
         Ok(recipes) => {
-            session.reporter.line(&format!("{} recipe(s) OK", recipes.len()));
+            session
+                .reporter
+                .line(&format!("{} recipe(s) OK", recipes.len()));
             Ok(())
         }
         Err(problems) => {
@@ -115,7 +138,11 @@ pub fn lint(session: &Session) -> Result<()> {
                     eprintln!("  hint: {hint}");
                 }
             }
-            Err(Reported(format!("{} problem(s) in {count} recipe(s)", problems.len())).into())
+            Err(Reported(format!(
+                "{} problem(s) in {count} recipe(s)",
+                problems.len()
+            ))
+            .into())
         }
     }
 }

@@ -43,7 +43,11 @@ impl Session {
             .iter()
             .map(|text| {
                 let dir = PathBuf::from(text.strip_prefix("file://").unwrap_or(text));
-                if dir.is_dir() { Mirror::Dir(dir) } else { Mirror::Url(text.clone()) }
+                if dir.is_dir() {
+                    Mirror::Dir(dir)
+                } else {
+                    Mirror::Url(text.clone())
+                }
             })
             .collect();
         options.mirrors.splice(0..0, flags);

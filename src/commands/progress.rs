@@ -60,7 +60,9 @@ impl Reporter for CliReporter {
         let mut step = self.step.lock().expect("lock");
         let bar = step.get_or_insert_with(|| {
             let bar = self.multi.add(ProgressBar::new_spinner());
-            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("template"));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("template"),
+            );
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
@@ -79,7 +81,11 @@ impl Reporter for CliReporter {
                 } else {
                     "  {msg} [{bar:30}] {pos}/{len}"
                 };
-                bar.set_style(ProgressStyle::with_template(template).expect("template").progress_chars("=> "));
+                bar.set_style(
+                    ProgressStyle::with_template(template)
+                        .expect("template")
+                        .progress_chars("=> "),
+                );
                 bar
             }
             None => ProgressBar::new_spinner(),

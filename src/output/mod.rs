@@ -44,9 +44,9 @@ pub enum OutputError {
 impl OutputError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::NotBuilt { id, runtime, .. } => {
-                Some(format!("build it first: wlmake build {id} --runtime {runtime}"))
-            }
+            Self::NotBuilt { id, runtime, .. } => Some(format!(
+                "build it first: wlmake build {id} --runtime {runtime}"
+            )),
             Self::MissingArtifact { .. } => {
                 Some("check the recipe's [[artifact]] paths and the make targets".into())
             }

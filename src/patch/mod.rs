@@ -30,7 +30,8 @@ impl PatchError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::DoesNotApply { .. } | Self::Inexact { .. } => Some(
-                "the patch was written for another upstream tree: refresh it against this version".into(),
+                "the patch was written for another upstream tree: refresh it against this version"
+                    .into(),
             ),
             Self::Read { .. } => None,
         }
@@ -89,13 +90,22 @@ pub fn series(repo: &Path, recipe: &Recipe, runtime: &str) -> Result<Vec<PatchFi
 /// Applies one patch to `tree` exactly: no fuzz, and an offset is an error too.
 pub fn apply(tree: &Path, patch: &PatchFile, log: &Path) -> Result<(), PatchError> {
     let command = Command::new("patch")
-        .args(["-p1", "--forward", "--batch", "--fuzz=0", "--no-backup-if-mismatch", "-i"])
+        .args([
+            "-p1",
+            "--forward",
+            "--batch",
+            "--fuzz=0",
+            "--no-backup-if-mismatch",
+            "-i",
+        ])
         .arg(&patch.absolute)
         .dir(tree);
-    let captured = command.capture().map_err(|source| PatchError::DoesNotApply {
-        patch: PathBuf::from(&patch.path),
-        source,
-    })?;
+    let captured = command
+        .capture()
+        .map_err(|source| PatchError::DoesNotApply {
+            patch: PathBuf::from(&patch.path),
+            source,
+        })?;
     let output = format!("{}{}", captured.stdout, captured.stderr);
     let _ = append(log, &format!("$ {}\n{output}", command.display()));
     if captured.status != Some(0) {
@@ -127,6 +137,9 @@ fn append(log: &Path, text: &str) -> std::io::Result<()> {
     if let Some(parent) = log.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let mut file = std::fs::File::options().create(true).append(true).open(log)?;
+    let mut file = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(log)?;
     file.write_all(text.as_bytes())
 }

@@ -18,7 +18,10 @@ pub enum RecipeError {
         source: std::io::Error,
     },
     #[error("unknown recipe `{id}`")]
-    Unknown { id: String, suggestions: Vec<String> },
+    Unknown {
+        id: String,
+        suggestions: Vec<String>,
+    },
     #[error("invalid recipe ({} problem(s)):\n{}", .0.len(), render_diagnostics(.0))]
     Invalid(Vec<Diagnostic>),
 }
@@ -108,7 +111,8 @@ impl Repository {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut recipe = parse_recipe(&self.root, self.relative(path), &text).map_err(RecipeError::Invalid)?;
+        let mut recipe =
+            parse_recipe(&self.root, self.relative(path), &text).map_err(RecipeError::Invalid)?;
         recipe.file = path.to_path_buf();
         Ok(recipe)
     }
@@ -117,8 +121,15 @@ impl Repository {
     pub fn load(&self, id: &str) -> Result<Recipe, RecipeError> {
         let path = id
             .split_once('/')
-            .filter(|(language, file)| !language.is_empty() && !file.is_empty() && !id.contains(".."))
-            .map(|(language, file)| self.root.join("recipes").join(language).join(format!("{file}.toml")));
+            .filter(|(language, file)| {
+                !language.is_empty() && !file.is_empty() && !id.contains("..")
+            })
+            .map(|(language, file)| {
+                self.root
+                    .join("recipes")
+                    .join(language)
+                    .join(format!("{file}.toml"))
+            });
         match path {
             Some(path) if path.is_file() => self.load_file(&path),
             _ => Err(RecipeError::Unknown {
@@ -192,14 +203,25 @@ impl Repository {
             for dep in all_deps {
                 if !ids.contains(dep) {
                     let text = std::fs::read_to_string(&recipe.file).unwrap_or_default();
-                    let span = text.find(&format!("\"{dep}\"")).map(|start| start..start + 1);
+                    let span = text
+                        .find(&format!("\"{dep}\""))
+                        .map(|start| start..start + 1);
                     problems.push(
-                        Diagnostic::at(self.relative(&recipe.file), &text, span, format!("dependency `{dep}` names no recipe"))
-                            .with_hint("`wlmake list` shows every recipe"),
+                        Diagnostic::at(
+                            self.relative(&recipe.file),
+                            &text,
+                            span,
+                            format!("dependency `{dep}` names no recipe"),
+                        )
+                        .with_hint("`wlmake list` shows every recipe"),
                     );
                 }
             }
         }
-        if problems.is_empty() { Ok(recipes) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(recipes)
+        } else {
+            Err(problems)
+        }
     }
 }

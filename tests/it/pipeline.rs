@@ -117,10 +117,17 @@ impl Fixture {
         let root = dir.path();
         write(&root.join("recipes/c/hello-1.0.toml"), RECIPE);
         write(&root.join("upstream/hello/configure"), CONFIGURE);
-        std::fs::set_permissions(root.join("upstream/hello/configure"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(
+            root.join("upstream/hello/configure"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
         write(&root.join("upstream/hello/Makefile"), MAKEFILE);
         write(&root.join("upstream/hello/hello.c"), HELLO_C);
-        write(&root.join("patches/hello/common/0001-mark-patched.patch"), PATCH);
+        write(
+            &root.join("patches/hello/common/0001-mark-patched.patch"),
+            PATCH,
+        );
         write(&root.join("data/data.txt"), "some data\n");
         Self { dir }
     }
@@ -150,7 +157,11 @@ fn stderr_of(output: &std::process::Output) -> String {
 #[test]
 fn build_test_rebuild_and_run_a_c_program() {
     let fixture = Fixture::new();
-    let out = fixture.wlmake().args(["build", "c/hello-1.0"]).output().unwrap();
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/hello-1.0"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "build failed: {}", stderr_of(&out));
     let output_dir = fixture.root().join("build-output/c/hello-1.0/wasmtime");
     let module = output_dir.join("hello.wasm");
@@ -158,59 +169,149 @@ fn build_test_rebuild_and_run_a_c_program() {
 
     // The manifest records inputs and artifacts.
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(output_dir.join("manifest.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(output_dir.join("manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["recipe"]["id"], "c/hello-1.0");
-    assert_eq!(manifest["patches"][0]["path"], "patches/hello/common/0001-mark-patched.patch");
+    assert_eq!(
+        manifest["patches"][0]["path"],
+        "patches/hello/common/0001-mark-patched.patch"
+    );
     assert_eq!(manifest["artifacts"][0]["path"], "hello.wasm");
-    assert_eq!(manifest["artifacts"][0]["size"], std::fs::metadata(&module).unwrap().len());
+    assert_eq!(
+        manifest["artifacts"][0]["size"],
+        std::fs::metadata(&module).unwrap().len()
+    );
     assert!(manifest["flags"]["configure_args"][0].as_str().unwrap() == "--greeting=hello");
-    assert!(manifest["toolchain"]["versions"]["clang"].as_str().unwrap().contains("clang"));
-    let log = std::fs::read_to_string(fixture.root().join("work/build/c/hello-1.0/wasmtime/logs/configure.log")).unwrap();
+    assert!(
+        manifest["toolchain"]["versions"]["clang"]
+            .as_str()
+            .unwrap()
+            .contains("clang")
+    );
+    let log = std::fs::read_to_string(
+        fixture
+            .root()
+            .join("work/build/c/hello-1.0/wasmtime/logs/configure.log"),
+    )
+    .unwrap();
     assert!(log.contains("configured for wasm32-wasi"), "{log}");
 
     // Smoke tests run on the real Wasmtime, with the test folder preopened as /app.
-    let out = fixture.wlmake().args(["test", "c/hello-1.0"]).output().unwrap();
+    let out = fixture
+        .wlmake()
+        .args(["test", "c/hello-1.0"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", stderr_of(&out));
     assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
 
     // `wlmake run` passes arguments through.
-    let out = fixture.wlmake().args(["run", "c/hello-1.0", "--", "runner"]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello, runner (patched)\n");
+    let out = fixture
+        .wlmake()
+        .args(["run", "c/hello-1.0", "--", "runner"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello, runner (patched)\n"
+    );
 
     // Nothing changed: no configure, no make, same artifact.
     let before = std::fs::read_to_string(output_dir.join("manifest.json")).unwrap();
-    let out = fixture.wlmake().args(["build", "c/hello-1.0"]).output().unwrap();
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/hello-1.0"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
-    assert!(stderr_of(&out).contains("up to date"), "{}", stderr_of(&out));
-    assert_eq!(before, std::fs::read_to_string(output_dir.join("manifest.json")).unwrap());
+    assert!(
+        stderr_of(&out).contains("up to date"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(
+        before,
+        std::fs::read_to_string(output_dir.join("manifest.json")).unwrap()
+    );
 
     // A changed recipe setting rebuilds.
     let recipe = fixture.root().join("recipes/c/hello-1.0.toml");
-    let text = std::fs::read_to_string(&recipe).unwrap().replace("--greeting=hello", "--greeting=howdy");
-    std::fs::write(&recipe, text.replace("expect-stdout = \"hello, wasm", "expect-stdout = \"howdy, wasm")).unwrap();
-    let out = fixture.wlmake().args(["build", "c/hello-1.0"]).output().unwrap();
+    let text = std::fs::read_to_string(&recipe)
+        .unwrap()
+        .replace("--greeting=hello", "--greeting=howdy");
+    std::fs::write(
+        &recipe,
+        text.replace(
+            "expect-stdout = \"hello, wasm",
+            "expect-stdout = \"howdy, wasm",
+        ),
+    )
+    .unwrap();
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/hello-1.0"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains("built c/hello-1.0"), "{}", stderr_of(&out));
-    let out = fixture.wlmake().args(["run", "c/hello-1.0", "--", "again"]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "howdy, again (patched)\n");
+    assert!(
+        stderr_of(&out).contains("built c/hello-1.0"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = fixture
+        .wlmake()
+        .args(["run", "c/hello-1.0", "--", "again"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "howdy, again (patched)\n"
+    );
 
     // --force rebuilds even when nothing changed.
-    let out = fixture.wlmake().args(["build", "c/hello-1.0", "--force"]).output().unwrap();
-    assert!(stderr_of(&out).contains("built c/hello-1.0"), "{}", stderr_of(&out));
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/hello-1.0", "--force"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr_of(&out).contains("built c/hello-1.0"),
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 #[test]
 fn a_patch_that_does_not_apply_fails_the_build_and_keeps_the_old_output() {
     let fixture = Fixture::new();
-    let patch = fixture.root().join("patches/hello/common/0001-mark-patched.patch");
-    std::fs::write(&patch, PATCH.replace("    printf(\"%s, %s\\n\"", "    printf(\"%s: %s\\n\"")).unwrap();
-    let out = fixture.wlmake().args(["build", "c/hello-1.0"]).output().unwrap();
+    let patch = fixture
+        .root()
+        .join("patches/hello/common/0001-mark-patched.patch");
+    std::fs::write(
+        &patch,
+        PATCH.replace("    printf(\"%s, %s\\n\"", "    printf(\"%s: %s\\n\""),
+    )
+    .unwrap();
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/hello-1.0"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stderr = stderr_of(&out);
-    assert!(stderr.contains("error: cannot build `c/hello-1.0` for wasmtime"), "{stderr}");
-    assert!(stderr.contains("0001-mark-patched.patch` does not apply"), "{stderr}");
-    assert!(stderr.contains("hint: the patch was written for another upstream tree"), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot build `c/hello-1.0` for wasmtime"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("0001-mark-patched.patch` does not apply"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: the patch was written for another upstream tree"),
+        "{stderr}"
+    );
     assert!(!fixture.root().join("build-output/c/hello-1.0").exists());
 }
 
@@ -220,21 +321,39 @@ fn a_compile_error_shows_command_tail_log_and_hint() {
     let source = fixture.root().join("upstream/hello/hello.c");
     let text = std::fs::read_to_string(&source).unwrap();
     // Same line count, so the patch still applies exactly.
-    std::fs::write(&source, text.replace("#include <string.h>", "#include <netdb.h>")).unwrap();
-    let out = fixture.wlmake().args(["build", "c/hello-1.0"]).output().unwrap();
+    std::fs::write(
+        &source,
+        text.replace("#include <string.h>", "#include <netdb.h>"),
+    )
+    .unwrap();
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/hello-1.0"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stderr = stderr_of(&out);
     assert!(stderr.contains("`make -j"), "{stderr}");
     assert!(stderr.contains("failed with exit status 2"), "{stderr}");
     assert!(stderr.contains("logs/make.log"), "{stderr}");
-    assert!(stderr.contains("hint: the WASI sysroot has no `netdb.h`"), "{stderr}");
+    assert!(
+        stderr.contains("hint: the WASI sysroot has no `netdb.h`"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn run_before_build_says_how_to_build() {
     let fixture = Fixture::new();
-    let out = fixture.wlmake().args(["run", "c/hello-1.0"]).output().unwrap();
+    let out = fixture
+        .wlmake()
+        .args(["run", "c/hello-1.0"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stderr = stderr_of(&out);
-    assert!(stderr.contains("hint: build it first: wlmake build c/hello-1.0 --runtime wasmtime"), "{stderr}");
+    assert!(
+        stderr.contains("hint: build it first: wlmake build c/hello-1.0 --runtime wasmtime"),
+        "{stderr}"
+    );
 }

@@ -263,6 +263,25 @@ fn corrupted_cache_entry_is_fetched_again() {
 }
 
 #[test]
+fn temp_files_of_a_killed_process_are_cleaned_up() {
+    let bytes = sample_archive();
+    let server = TestServer::start([("/pkg.tar.gz", Route::Bytes(bytes.clone()))]);
+    let (_folder, cache) = new_cache();
+    let source = archive_source(vec![server.url("/pkg.tar.gz")], &bytes);
+    let bucket = cache
+        .archive_path(&source.sha256, FILE_NAME)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    fs::create_dir_all(bucket.join(".apt-stale/sub")).unwrap();
+    fs::write(bucket.join(".download-stale"), b"half a download").unwrap();
+
+    fetch(&spec(source.clone()), &cache, &offline(), &SilentReporter).unwrap();
+
+    assert_eq!(bucket_files(&cache, &source), vec![FILE_NAME.to_string()]);
+}
+
+#[test]
 fn checksum_mismatch_names_both_digests_and_leaves_nothing() {
     let bytes = sample_archive();
     let other = b"not the archive the recipe pins".to_vec();
