@@ -50,6 +50,8 @@ pub enum Command {
     Test(TestArgs),
     /// Report the toolchain and runtimes found, with versions, and what is missing.
     Doctor,
+    /// Show a wasm file's size, imports and exports; check its imports against a runtime.
+    Inspect(InspectArgs),
 }
 
 #[derive(Debug, Args)]
@@ -120,4 +122,17 @@ pub struct TestArgs {
     /// Run only the smoke tests whose name contains this.
     #[arg(long)]
     pub filter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The WebAssembly module to read.
+    pub file: PathBuf,
+    /// Check the imports against this runtime's table (`wasmtime`, `wasmedge`, or a
+    /// table's file name in `runtimes/`); exit non-zero on a mismatch.
+    #[arg(long, short = 'r')]
+    pub runtime: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }

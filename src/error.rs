@@ -8,6 +8,7 @@ use crate::patch::PatchError;
 use crate::process::ProcessError;
 use crate::recipe::RecipeError;
 use crate::runtime::RuntimeError;
+use crate::runtime::abi::AbiError;
 use crate::source::SourceError;
 use crate::toolchain::ToolchainError;
 
@@ -41,7 +42,8 @@ fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
         ProcessError,
         ToolchainError,
         OutputError,
-        RuntimeError
+        RuntimeError,
+        AbiError
     );
     None
 }

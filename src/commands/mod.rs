@@ -2,6 +2,7 @@
 
 mod build;
 mod doctor;
+mod inspect;
 mod inspect_recipes;
 pub mod progress;
 
@@ -82,6 +83,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Run(args) => build::run(&session, &args),
         Command::Test(args) => build::test(&session, &args).map(|()| 0),
         Command::Doctor => doctor::doctor(&session),
+        Command::Inspect(args) => inspect::inspect(&session, &args),
     };
     session.reporter.finish();
     result

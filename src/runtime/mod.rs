@@ -1,5 +1,7 @@
 //! WASI runtimes: find them, run artifacts on them with the right flags, run smoke tests.
 
+pub mod abi;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! One integration test binary.
 
+mod abi;
 mod cli;
 mod pipeline;
 mod recipes;
