@@ -18,6 +18,7 @@ use crate::patch::{self, PatchFile};
 use crate::process::Command;
 use crate::recipe::{Recipe, RecipeId, Repository, SourceSpec};
 use crate::reporter::Reporter;
+use crate::runtime::abi;
 use crate::source::{self, Cache, FetchOptions};
 use crate::toolchain::Toolchain;
 use settings::{Placeholders, Settings, toolchain_env};
@@ -312,13 +313,34 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     make(ctx, &tree, &expanded, &ctx.log("make"))?;
     timed("make", start);
 
-    reporter.step("collect");
+    reporter.step("check imports");
     let start = Instant::now();
     let artifacts: Vec<(String, PathBuf)> = recipe
         .artifacts
         .iter()
         .map(|a| (a.name.clone(), tree.join(&a.path)))
         .collect();
+    // WasmEdge 0.13-0.16 do not refuse a wrong socket signature at load time (they
+    // corrupt memory), so every artifact's imports are checked against the runtime's table.
+    let table = abi::load_table(ctx.repo.root(), &ctx.runtime)?;
+    let mut import_tables = BTreeMap::new();
+    for (name, path) in &artifacts {
+        if path.extension().is_some_and(|e| e == "a") {
+            continue;
+        }
+        let module = abi::read_module_file(path)?;
+        abi::verdict(path, &table, abi::check(&module, &table))
+            .with_context(|| format!("artifact `{name}` does not fit runtime {}", ctx.runtime))?;
+        let file = table
+            .file
+            .strip_prefix(ctx.repo.root())
+            .unwrap_or(&table.file);
+        import_tables.insert(name.clone(), file.display().to_string());
+    }
+    timed("check imports", start);
+
+    reporter.step("collect");
+    let start = Instant::now();
     let manifest = Manifest {
         manifest_version: output::MANIFEST_VERSION,
         wlmake_version: env!("CARGO_PKG_VERSION").into(),
@@ -370,6 +392,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
             jobs: ctx.jobs,
         },
         artifacts: Vec::new(),
+        import_check: import_tables,
         step_seconds: BTreeMap::new(),
     };
     timed("collect", start);

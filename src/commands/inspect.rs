@@ -76,13 +76,17 @@ fn print_module(file: &str, module: &ModuleInfo) {
 }
 
 fn verdict_line(table: &Table, module: &ModuleInfo, mismatches: usize) -> String {
-    let against = format!("{} {} ({})", table.runtime, table.versions, table.stem());
+    let file = format!("{}/{}.toml", abi::TABLES_DIR, table.stem());
+    let against = format!("{} {} ({file})", table.runtime, table.versions);
     if mismatches == 0 {
         format!(
-            "check:    OK against {against}: all {} import(s) provided",
+            "check:    OK, {against} provides all {} import(s)",
             module.imports.len()
         )
     } else {
-        format!("check:    FAILED against {against}: {mismatches} import(s) wrong")
+        format!(
+            "check:    FAILED, {mismatches} of {} import(s) do not fit {against}",
+            module.imports.len()
+        )
     }
 }

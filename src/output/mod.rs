@@ -69,6 +69,9 @@ pub struct Manifest {
     pub toolchain: serde_json::Value,
     pub flags: Flags,
     pub artifacts: Vec<ArtifactEntry>,
+    /// Artifact name -> the import table it was checked against (`runtimes/*.toml`).
+    #[serde(default)]
+    pub import_check: BTreeMap<String, String>,
     /// Wall time of each step, seconds.
     pub step_seconds: BTreeMap<String, f64>,
 }

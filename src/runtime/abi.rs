@@ -106,9 +106,9 @@ fn mismatch_hint(runtime: &str, mismatches: &[Mismatch]) -> String {
         .iter()
         .any(|m| matches!(m, Mismatch::WrongSignature { .. }))
     {
-        let mut hint = "a declaration in the source or a patch gives the import other \
-                        parameters than the runtime's (`__attribute__((import_name))`); \
-                        make it match the expected signature"
+        let mut hint = "the import is declared with other parameters than the runtime's: fix \
+                        the declaration (an `__attribute__((import_name(...)))` in the source \
+                        or a patch) to the expected signature"
             .to_string();
         if runtime == "wasmedge" {
             hint.push_str(
@@ -391,9 +391,28 @@ pub fn tables_dir(repo_root: &Path) -> PathBuf {
     repo_root.join(TABLES_DIR)
 }
 
-/// Every table in the repository, sorted by file name.
+/// The tables compiled into wlmake, used for repositories without a `runtimes/` folder
+/// (a repository's own folder replaces them).
+const BUILTIN_TABLES: &[(&str, &str)] = &[
+    (
+        "runtimes/wasmedge-0.13-0.16.toml",
+        include_str!("../../runtimes/wasmedge-0.13-0.16.toml"),
+    ),
+    (
+        "runtimes/wasmtime.toml",
+        include_str!("../../runtimes/wasmtime.toml"),
+    ),
+];
+
+/// Every table in the repository (or the built-in ones), sorted by file name.
 pub fn load_all(repo_root: &Path) -> Result<Vec<Table>, AbiError> {
     let dir = tables_dir(repo_root);
+    if !dir.is_dir() {
+        return BUILTIN_TABLES
+            .iter()
+            .map(|(file, text)| Table::parse(text, Path::new(file)))
+            .collect();
+    }
     let read_error = |source| AbiError::Read {
         path: dir.clone(),
         source,
@@ -413,13 +432,6 @@ pub fn load_all(repo_root: &Path) -> Result<Vec<Table>, AbiError> {
 /// it, or a table's file name without `.toml` (`wasmedge-0.13-0.16`).
 pub fn load_table(repo_root: &Path, runtime: &str) -> Result<Table, AbiError> {
     let dir = tables_dir(repo_root);
-    if !dir.is_dir() {
-        return Err(AbiError::UnknownRuntime {
-            name: runtime.into(),
-            dir,
-            known: Vec::new(),
-        });
-    }
     let tables = load_all(repo_root)?;
     if let Some(index) = tables.iter().position(|t| t.stem() == runtime) {
         return Ok(tables.into_iter().nth(index).expect("index found above"));

@@ -357,3 +357,43 @@ fn run_before_build_says_how_to_build() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_import_the_runtime_lacks_fails_the_build() {
+    let fixture = Fixture::new();
+    // Link with an undefined function: wasm-ld turns it into an `env` import that no
+    // WASI runtime provides.
+    let source = fixture.root().join("upstream/hello/hello.c");
+    let text = std::fs::read_to_string(&source).unwrap();
+    std::fs::write(
+        &source,
+        text.replace(
+            "/* end of hello.c */",
+            "void wlmake_missing(void);\nvoid call_missing(void) { wlmake_missing(); }",
+        ),
+    )
+    .unwrap();
+    let recipe = fixture.root().join("recipes/c/hello-1.0.toml");
+    let text = std::fs::read_to_string(&recipe).unwrap();
+    std::fs::write(
+        &recipe,
+        text.replace(
+            "CFLAGS = \"-O2\"",
+            "CFLAGS = \"-O2 -Wl,--allow-undefined -Wl,--export=call_missing\"",
+        ),
+    )
+    .unwrap();
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/hello-1.0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("artifact `hello` does not fit runtime wasmtime"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("env"), "{stderr}");
+    assert!(!fixture.root().join("build-output/c/hello-1.0").exists());
+}

@@ -91,6 +91,9 @@ int setsockopt(int fd, int level, int name, const void *value, socklen_t length)
 #ifndef PF_INET6
 #define PF_INET6 AF_INET6
 #endif
+#ifndef SOL_IP
+#define SOL_IP 0 /* IPPROTO_IP */
+#endif
 #ifndef SO_ERROR
 #define SO_ERROR 4
 #endif
