@@ -314,21 +314,25 @@ impl Command {
         }
     }
 
-    /// Runs with the terminal's stdio (for `wlmake run`); returns the exit code.
-    pub fn run_interactive(&self) -> Result<i32, ProcessError> {
-        tracing::debug!(command = %self.display(), "run");
-        let mut expression = duct::cmd(&self.program, &self.args).unchecked();
+    /// Replaces the current process with this command (for `wlmake run`): the runtime
+    /// gets the terminal and the signals, and nothing is left behind when it is
+    /// stopped. Returns only if the command cannot be started.
+    pub fn exec(&self) -> ProcessError {
+        use std::os::unix::process::CommandExt;
+        tracing::debug!(command = %self.display(), "exec");
+        let mut command = std::process::Command::new(&self.program);
+        command.args(&self.args);
         if let Some(dir) = &self.dir {
-            expression = expression.dir(dir);
+            command.current_dir(dir);
         }
-        for (key, value) in &self.env {
-            expression = expression.env(key, value);
+        for key in &self.env_remove {
+            command.env_remove(key);
         }
-        let output = expression.run().map_err(|source| ProcessError::Spawn {
+        command.envs(&self.env);
+        ProcessError::Spawn {
             program: self.program_name(),
-            source,
-        })?;
-        Ok(output.status.code().unwrap_or(1))
+            source: command.exec(),
+        }
     }
 }
 

@@ -238,6 +238,8 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
             recipe.runtimes.join(", ")
         );
     }
+    // One build of a recipe and runtime at a time: others wait here.
+    let _lock = source::lock_exclusive(&ctx.work_dir.join(".lock"))?;
     let patches = patch::series(ctx.repo.root(), recipe, &ctx.runtime)?;
     let settings = Settings::for_runtime(&recipe.build, &ctx.runtime);
     let digest = source_digest(recipe)?;

@@ -9,10 +9,11 @@ use crate::build::{self, BuildContext, BuildOutcome};
 use crate::cli::{BuildArgs, BuildTarget, FetchArgs, RunArgs, TestArgs};
 use crate::error::Reported;
 use crate::output::{Manifest, OutputError, output_dir};
-use crate::recipe::Repository;
+use crate::recipe::{Recipe, Repository};
 use crate::runtime::{self, Invocation, Kind, Preopen, Runtime};
 use crate::source;
 use crate::toolchain;
+use std::path::Path;
 
 pub fn fetch(session: &Session, args: &FetchArgs) -> Result<()> {
     let start = Instant::now();
@@ -110,7 +111,7 @@ fn built(
     session: &Session,
     repo: &Repository,
     target: &BuildTarget,
-) -> Result<(std::path::PathBuf, Manifest)> {
+) -> Result<(Recipe, std::path::PathBuf, Manifest)> {
     let recipe = repo.load(&target.recipe)?;
     check_runtime(&recipe, &target.runtime)?;
     let dir = output_dir(&session.output_root(repo), &recipe.id.0, &target.runtime);
@@ -119,12 +120,12 @@ fn built(
         runtime: target.runtime.clone(),
         dir: dir.clone(),
     })?;
-    Ok((dir, manifest))
+    Ok((recipe, dir, manifest))
 }
 
 pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
     let repo = session.repository()?;
-    let (dir, manifest) = built(session, &repo, &args.target)?;
+    let (recipe, dir, manifest) = built(session, &repo, &args.target)?;
     let name = args
         .artifact
         .clone()
@@ -144,19 +145,50 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
             guest: "/".into(),
         });
     }
+    // A server run: the runtime may have to open the listening socket, and an
+    // absolute document root must be visible in the guest at the same path.
+    let server = recipe.server.as_ref().filter(|s| s.artifact == name);
+    let listen = server.and_then(|s| value_after(&args.args, &s.listen_flag));
+    if listen.is_some() {
+        runtime.check_server_support()?;
+    }
+    let docroot = server
+        .and_then(|s| s.docroot_flag.as_deref())
+        .and_then(|flag| value_after(&args.args, flag));
+    if let Some(docroot) = docroot.filter(|d| Path::new(d).is_absolute())
+        && args.dirs.is_empty()
+    {
+        preopens.push(Preopen {
+            host: docroot.clone().into(),
+            guest: docroot,
+        });
+    }
     let invocation = Invocation {
         args: args.args.clone(),
         env: runtime::parse_env(&args.env)?,
         preopens,
+        listen,
         ..Invocation::default()
     };
-    Ok(runtime.command(&module, &invocation).run_interactive()?)
+    Err(runtime.command(&module, &invocation).exec().into())
+}
+
+/// The value of `flag` in `args`: the next argument, or the rest of a joined `-Sx`.
+fn value_after(args: &[String], flag: &str) -> Option<String> {
+    args.iter().enumerate().find_map(|(index, arg)| {
+        if arg == flag {
+            args.get(index + 1).cloned()
+        } else {
+            arg.strip_prefix(flag)
+                .filter(|rest| !rest.is_empty() && flag.len() == 2)
+                .map(str::to_string)
+        }
+    })
 }
 
 pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
     let repo = session.repository()?;
-    let recipe = repo.load(&args.target.recipe)?;
-    let (dir, manifest) = built(session, &repo, &args.target)?;
+    let (recipe, dir, manifest) = built(session, &repo, &args.target)?;
     let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
     session.reporter.line(&format!(
         "testing {} on {} ({})",

@@ -59,6 +59,19 @@ pub struct Recipe {
     pub build: BuildSpec,
     pub artifacts: Vec<ArtifactSpec>,
     pub tests: Vec<SmokeTest>,
+    /// How an artifact runs as a network server (`php -S HOST:PORT -t DOCROOT`).
+    pub server: Option<ServerSpec>,
+}
+
+/// A server mode of one artifact: wlmake finds the address and document root in its
+/// arguments to give the runtime what it needs (a listening socket, a preopened folder).
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerSpec {
+    pub artifact: String,
+    /// The flag followed by `HOST:PORT` (`-S`).
+    pub listen_flag: String,
+    /// The flag followed by the document root folder (`-t`), if any.
+    pub docroot_flag: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -19,6 +19,15 @@ pub struct RawRecipe {
     pub artifacts: Vec<RawArtifact>,
     #[serde(default, rename = "test")]
     pub tests: Vec<RawTest>,
+    pub server: Option<RawServer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawServer {
+    pub artifact: String,
+    pub listen_flag: String,
+    pub docroot_flag: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

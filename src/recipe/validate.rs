@@ -235,6 +235,21 @@ fn check(
         }
     }
 
+    let server = raw.server.as_ref().map(|server| {
+        if !artifacts.iter().any(|a| a.name == server.artifact) {
+            c.hint(
+                &[N("server"), N("artifact")],
+                format!("server runs unknown artifact `{}`", server.artifact),
+                "name one of the recipe's [[artifact]] entries",
+            );
+        }
+        ServerSpec {
+            artifact: server.artifact.clone(),
+            listen_flag: server.listen_flag.clone(),
+            docroot_flag: server.docroot_flag.clone(),
+        }
+    });
+
     let source = source?;
     Some(Recipe {
         id,
@@ -251,6 +266,7 @@ fn check(
         build,
         artifacts,
         tests,
+        server,
     })
 }
 

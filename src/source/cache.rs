@@ -79,12 +79,12 @@ impl Cache {
 
 /// An exclusive lock on a file; released when dropped (the file is closed).
 #[derive(Debug)]
-pub(crate) struct LockGuard {
+pub struct LockGuard {
     _file: File,
 }
 
 /// Blocks until this process holds the exclusive lock on `path` (created when missing).
-pub(crate) fn lock_exclusive(path: &Path) -> Result<LockGuard, SourceError> {
+pub fn lock_exclusive(path: &Path) -> Result<LockGuard, SourceError> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(|e| SourceError::io("create folder", parent, e))?;
     }

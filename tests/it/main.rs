@@ -4,5 +4,6 @@ mod abi;
 mod cli;
 mod pipeline;
 mod recipes;
+mod server;
 mod source;
 mod support;

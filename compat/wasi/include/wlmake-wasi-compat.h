@@ -60,6 +60,10 @@ char *mktemp(char *name_template);
 in_addr_t inet_addr(const char *text);
 char *inet_ntoa(struct in_addr address);
 
+/* Registers preopened folders that follow an inherited socket (src/preopens.c);
+ * returns how many. */
+int wlmake_register_preopens_after_sockets(void);
+
 /* stdio.h: no processes, so no pipes to them */
 FILE *popen(const char *command, const char *mode);
 int pclose(FILE *stream);
