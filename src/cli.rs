@@ -52,6 +52,14 @@ pub enum Command {
     Doctor,
     /// Show a wasm file's size, imports and exports; check its imports against a runtime.
     Inspect(InspectArgs),
+    /// Edit patch series as git commits: start, export, check, rebase.
+    Patch(PatchArgs),
+    /// Make a recipe for a new release from an existing one (checksum left to fill in).
+    New(NewArgs),
+    /// The release matrix: every release recipe times its runtimes (`lib/` left out).
+    Matrix(MatrixArgs),
+    /// Collect built artifacts under release names, with their manifests and SHA256SUMS.
+    ReleaseAssets(ReleaseAssetsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +103,13 @@ pub struct BuildArgs {
     /// Parallel make jobs (default: one per core).
     #[arg(short, long)]
     pub jobs: Option<usize>,
+    /// Build inside the builder image (`docker/`) with this engine (default: the first of
+    /// docker, podman that works).
+    #[arg(long, value_name = "ENGINE", num_args = 0..=1, value_parser = ["docker", "podman"])]
+    pub container: Option<Option<String>>,
+    /// The builder image `--container` runs.
+    #[arg(long, value_name = "IMAGE", env = env_vars::WLMAKE_CONTAINER_IMAGE, hide_env_values = true, default_value = crate::container::DEFAULT_IMAGE)]
+    pub container_image: String,
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +137,32 @@ pub struct TestArgs {
     /// Run only the smoke tests whose name contains this.
     #[arg(long)]
     pub filter: Option<String>,
+    /// Which tests: the recipe's smoke tests, or the language's own test suite
+    /// (PHP's `run-tests.php`) checked against `expected-failures/`.
+    #[arg(long, value_enum, default_value_t = Suite::Smoke)]
+    pub suite: Suite,
+    /// Upstream suite: a test folder or `.phpt` file, relative to the source root
+    /// (`Zend/tests`) or absolute (repeatable; default: everything run-tests.php finds).
+    #[arg(long, value_name = "DIR")]
+    pub only: Vec<PathBuf>,
+    /// Upstream suite: tests run in parallel (default: one per core).
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// Upstream suite: seconds before one test's runtime process is stopped (default: 60).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Upstream suite: write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// The test suites `wlmake test` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Suite {
+    /// The recipe's `[[test]]` entries.
+    Smoke,
+    /// The language's own test suite, driven by a native interpreter.
+    Upstream,
 }
 
 #[derive(Debug, Args)]
@@ -135,4 +176,143 @@ pub struct InspectArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Which builds a release covers (shared by `matrix` and `release-assets`).
+#[derive(Debug, Args, Clone)]
+pub struct ReleaseSelection {
+    /// Only this language (repeatable); `lib` recipes are left out unless named here.
+    #[arg(long = "language", value_name = "LANGUAGE")]
+    pub languages: Vec<String>,
+    /// Only this runtime (repeatable).
+    #[arg(long = "runtime", short = 'r', value_name = "RUNTIME")]
+    pub runtimes: Vec<String>,
+    /// Only the recipes of this release tag, `<language>/<version>+<YYYYMMDD>-<sha7>`
+    /// (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    #[command(flatten)]
+    pub select: ReleaseSelection,
+    /// Print GitHub Actions matrix JSON on one line: `{"include":[{"recipe":...},...]}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseAssetsArgs {
+    /// The folder to create with the release files.
+    pub out_dir: PathBuf,
+    #[command(flatten)]
+    pub select: ReleaseSelection,
+    /// Replace OUT_DIR even when it is not empty.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PatchArgs {
+    #[command(subcommand)]
+    pub command: PatchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatchCommand {
+    /// Make a git workspace: the pristine upstream (tag `upstream`), then one commit per
+    /// patch, the common set first, then the runtime's overlay.
+    Start(PatchStartArgs),
+    /// Write the workspace's commits back as patch files, one per commit.
+    Export(PatchExportArgs),
+    /// Check that every patch series applies exactly (no fuzz, no offset) to its upstream.
+    Check(PatchCheckArgs),
+    /// Replay a recipe's series onto another recipe of the language with three-way merges.
+    Rebase(PatchRebaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PatchStartArgs {
+    #[command(flatten)]
+    pub target: BuildTarget,
+    /// Replace an existing workspace (its commits are lost).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PatchExportArgs {
+    /// Recipe id of the workspace (default: the workspace holding the current folder).
+    pub recipe: Option<String>,
+    /// Runtime of the workspace (needed when the recipe has several workspaces).
+    #[arg(long, short = 'r')]
+    pub runtime: Option<String>,
+    /// The patch set of new commits (those without a `Patch-Set:` trailer): `common` or
+    /// the workspace's runtime.
+    #[arg(long, value_name = "SET")]
+    pub set: Option<String>,
+    /// Write `DIR/<set>/NNNN-slug.patch` instead of the recipe's patch folders.
+    #[arg(long, value_name = "DIR")]
+    pub export_to: Option<PathBuf>,
+    /// Overwrite patch folders that changed since the workspace last read them.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PatchCheckArgs {
+    /// Recipe ids to check.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub recipes: Vec<String>,
+    /// Check every recipe; those whose source cannot be fetched are skipped (and listed).
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PatchRebaseArgs {
+    /// The recipe whose series is replayed, e.g. `php/php-7.4.33`.
+    #[arg(required_unless_present_any = ["resume", "skip", "abort"])]
+    pub recipe: Option<String>,
+    /// The recipe to replay it onto, e.g. `php/php-8.2.32`; its workspace is made anew.
+    #[arg(long, value_name = "RECIPE", required_unless_present_any = ["resume", "skip", "abort"])]
+    pub onto: Option<String>,
+    /// The runtime whose series (common set + overlay) is replayed.
+    #[arg(long, short = 'r', default_value = "wasmtime")]
+    pub runtime: String,
+    /// Go on after resolving a conflict (`git add` the files first).
+    #[arg(long = "continue", conflicts_with_all = ["skip", "abort"])]
+    pub resume: bool,
+    /// Drop the conflicting patch and go on.
+    #[arg(long, conflicts_with = "abort")]
+    pub skip: bool,
+    /// Give up: remove the workspace the rebase made.
+    #[arg(long)]
+    pub abort: bool,
+    /// Write the result to `DIR/<set>/` instead of the target recipe's patch folders.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_export")]
+    pub export_to: Option<PathBuf>,
+    /// Leave the result in the workspace only (export it later with `wlmake patch export`).
+    #[arg(long)]
+    pub no_export: bool,
+    /// Replace an existing workspace of the target; export over patch folders that changed.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The new recipe's id, e.g. `php/php-7.4.34`.
+    pub recipe: String,
+    /// The recipe to start from, e.g. `php/php-7.4.33`.
+    #[arg(long, value_name = "RECIPE")]
+    pub from: String,
+    /// Point the patch sets at new folders under DIR (e.g. `patches/php/8.3`), created
+    /// empty; without it the new recipe shares the patch sets of `--from`.
+    #[arg(long, value_name = "DIR")]
+    pub patches: Option<String>,
+    /// Replace an existing recipe file.
+    #[arg(long)]
+    pub force: bool,
 }

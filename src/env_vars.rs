@@ -19,5 +19,11 @@ pub const WASI_SDK_PATH: &str = "WASI_SDK_PATH";
 pub const WLMAKE_WASMTIME: &str = "WLMAKE_WASMTIME";
 /// The WasmEdge CLI to use (default: `wasmedge` on PATH).
 pub const WLMAKE_WASMEDGE: &str = "WLMAKE_WASMEDGE";
+/// The native PHP that drives the upstream suite's `run-tests.php` (default: `php` on PATH).
+pub const WLMAKE_PHP: &str = "WLMAKE_PHP";
+/// Seconds a whole upstream suite run may take before it is stopped (default: 7200).
+pub const WLMAKE_SUITE_TIME_LIMIT: &str = "WLMAKE_SUITE_TIME_LIMIT";
 /// Log filter for `-v` style debug output (tracing's env-filter syntax).
 pub const WLMAKE_LOG: &str = "WLMAKE_LOG";
+/// The builder image `wlmake build --container` runs (default: `wlmake-builder:distro`).
+pub const WLMAKE_CONTAINER_IMAGE: &str = "WLMAKE_CONTAINER_IMAGE";

@@ -3,13 +3,19 @@
 //! Each module has its own error enum with a `hint()`; the first hint found along the
 //! cause chain is shown.
 
+use crate::commands::release::ReleaseError;
+use crate::container::ContainerError;
 use crate::output::OutputError;
 use crate::patch::PatchError;
+use crate::patch::WorkspaceError;
+use crate::patch::check::CheckError;
+use crate::patch::scaffold::ScaffoldError;
 use crate::process::ProcessError;
 use crate::recipe::RecipeError;
 use crate::runtime::RuntimeError;
 use crate::runtime::abi::AbiError;
 use crate::source::SourceError;
+use crate::suite::SuiteError;
 use crate::toolchain::ToolchainError;
 
 /// An error that already said what it had to say (e.g. lint's list): exit non-zero
@@ -23,6 +29,9 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
     let bad_input = error.chain().any(|cause| {
         cause.downcast_ref::<RecipeError>().is_some()
             || cause.downcast_ref::<RuntimeError>().is_some()
+            || cause
+                .downcast_ref::<ReleaseError>()
+                .is_some_and(ReleaseError::is_bad_input)
     });
     if bad_input { 2 } else { 1 }
 }
@@ -39,11 +48,17 @@ fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
         RecipeError,
         SourceError,
         PatchError,
+        WorkspaceError,
+        CheckError,
+        ScaffoldError,
         ProcessError,
         ToolchainError,
         OutputError,
         RuntimeError,
-        AbiError
+        AbiError,
+        ContainerError,
+        ReleaseError,
+        SuiteError
     );
     None
 }

@@ -6,6 +6,7 @@
 pub mod build;
 pub mod cli;
 pub mod commands;
+pub mod container;
 pub mod env_vars;
 pub mod error;
 pub mod output;
@@ -15,4 +16,5 @@ pub mod recipe;
 pub mod reporter;
 pub mod runtime;
 pub mod source;
+pub mod suite;
 pub mod toolchain;

@@ -88,6 +88,18 @@ pub fn hash_tree(dir: &Path) -> std::io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// Distinct compiler warnings of one kind (`[-Wflag]`) in a build log: a warning in a
+/// header counts once however many files include it.
+pub fn count_warnings(log: &str, flag: &str) -> usize {
+    let marker = format!("[{flag}]");
+    let locations: std::collections::BTreeSet<&str> = log
+        .lines()
+        .filter(|line| line.contains("warning:") && line.contains(&marker))
+        .map(|line| line.split(": warning:").next().unwrap_or(line))
+        .collect();
+    locations.len()
+}
+
 /// The digest that names a source: archive sha256, pinned commit, or folder content.
 fn source_digest(recipe: &Recipe) -> Result<String> {
     Ok(match &recipe.source {
@@ -315,6 +327,14 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     make(ctx, &tree, &expanded, &ctx.log("make"))?;
     timed("make", start);
 
+    let log = std::fs::read_to_string(ctx.log("make")).unwrap_or_default();
+    let warnings = recipe
+        .build
+        .count_warnings
+        .iter()
+        .map(|flag| (flag.clone(), count_warnings(&log, flag)))
+        .collect();
+
     reporter.step("check imports");
     let start = Instant::now();
     let artifacts: Vec<(String, PathBuf)> = recipe
@@ -395,6 +415,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         },
         artifacts: Vec::new(),
         import_check: import_tables,
+        warnings,
         step_seconds: BTreeMap::new(),
     };
     timed("collect", start);
@@ -408,4 +429,22 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         output_dir: ctx.output_dir.clone(),
         rebuilt: true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_are_counted_once_per_location() {
+        let log = "\
+Zend/zend.h:10:5: warning: cast from 'int (*)(void)' to 'void (*)(void)' converts to incompatible function type [-Wcast-function-type-strict]
+Zend/zend.h:10:5: warning: cast from 'int (*)(void)' to 'void (*)(void)' converts to incompatible function type [-Wcast-function-type-strict]
+main/main.c:3:1: warning: cast from 'a' to 'b' converts to incompatible function type [-Wcast-function-type-strict]
+main/main.c:9:1: warning: unused variable 'x' [-Wunused-variable]
+";
+        assert_eq!(count_warnings(log, "-Wcast-function-type-strict"), 2);
+        assert_eq!(count_warnings(log, "-Wunused-variable"), 1);
+        assert_eq!(count_warnings(log, "-Wformat"), 0);
+    }
 }

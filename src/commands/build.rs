@@ -52,6 +52,9 @@ fn check_runtime(recipe: &crate::recipe::Recipe, runtime: &str) -> Result<Kind> 
 }
 
 pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
+    if let Some(engine) = &args.container {
+        return super::release::build_in_container(session, args, engine.as_deref());
+    }
     let start = Instant::now();
     let repo = session.repository()?;
     let recipe = repo.load(&args.target.recipe)?;
@@ -95,6 +98,9 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
         ctx.runtime,
         start.elapsed().as_secs_f64()
     ));
+    for (flag, count) in &outcome.manifest.warnings {
+        session.reporter.line(&format!("warnings {flag}: {count}"));
+    }
     for artifact in &outcome.manifest.artifacts {
         println!(
             "{} ({} bytes, sha256 {})",
@@ -107,7 +113,7 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
 }
 
 /// The manifest of an existing build, or an error saying how to make one.
-fn built(
+pub(super) fn built(
     session: &Session,
     repo: &Repository,
     target: &BuildTarget,
@@ -187,6 +193,10 @@ fn value_after(args: &[String], flag: &str) -> Option<String> {
 }
 
 pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
+    if args.suite == crate::cli::Suite::Upstream {
+        return super::suite::upstream(session, args);
+    }
+    super::suite::check_smoke_flags(args)?;
     let repo = session.repository()?;
     let (recipe, dir, manifest) = built(session, &repo, &args.target)?;
     let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;

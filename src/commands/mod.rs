@@ -4,7 +4,10 @@ mod build;
 mod doctor;
 mod inspect;
 mod inspect_recipes;
+mod patch;
 pub mod progress;
+pub mod release;
+mod suite;
 
 use std::path::PathBuf;
 
@@ -84,6 +87,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Test(args) => build::test(&session, &args).map(|()| 0),
         Command::Doctor => doctor::doctor(&session),
         Command::Inspect(args) => inspect::inspect(&session, &args),
+        Command::Patch(args) => patch::patch(&session, &args),
+        Command::New(args) => patch::new_recipe(&session, &args).map(|()| 0),
+        Command::Matrix(args) => release::matrix(&session, &args).map(|()| 0),
+        Command::ReleaseAssets(args) => release::release_assets(&session, &args).map(|()| 0),
     };
     session.reporter.finish();
     result

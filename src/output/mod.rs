@@ -69,6 +69,9 @@ pub struct Manifest {
     pub toolchain: serde_json::Value,
     pub flags: Flags,
     pub artifacts: Vec<ArtifactEntry>,
+    /// Warning flag -> distinct warnings of that kind in the build (recipe's count-warnings).
+    #[serde(default)]
+    pub warnings: BTreeMap<String, usize>,
     /// Artifact name -> the import table it was checked against (`runtimes/*.toml`).
     #[serde(default)]
     pub import_check: BTreeMap<String, String>,

@@ -1,4 +1,19 @@
 //! Patch sets: the common series, then the runtime's overlay, applied in file-name order.
+//!
+//! Beside applying them for a build, this module holds the patch-set workflow: a git
+//! workspace per recipe and runtime ([`workspace`]), export back to patch files
+//! ([`diff`], [`message`]), checks of every series ([`check`]), rebases onto another
+//! upstream ([`rebase`]) and new recipes made from existing ones ([`scaffold`]).
+
+pub mod check;
+pub mod diff;
+pub mod error;
+pub mod message;
+pub mod rebase;
+pub mod scaffold;
+pub mod workspace;
+
+pub use error::WorkspaceError;
 
 use std::path::{Path, PathBuf};
 
@@ -16,14 +31,30 @@ pub enum PatchError {
         #[source]
         source: std::io::Error,
     },
-    #[error("patch `{}` does not apply", patch.display())]
+    #[error("patch `{}` does not apply{}", failure.patch.display(), render_failures(&failure.failures))]
     DoesNotApply {
-        patch: PathBuf,
+        failure: Box<ApplyFailure>,
         #[source]
         source: ProcessError,
     },
     #[error("patch `{}` applies only with offset or fuzz:\n{details}", patch.display())]
     Inexact { patch: PathBuf, details: String },
+}
+
+/// Which patch failed, and how (boxed: errors stay small).
+#[derive(Debug)]
+pub struct ApplyFailure {
+    pub patch: PathBuf,
+    /// One line per hunk or file that failed, when `patch` said which.
+    pub failures: Vec<String>,
+}
+
+fn render_failures(failures: &[String]) -> String {
+    match failures {
+        [] => String::new(),
+        [one] => format!(": {one}"),
+        many => format!(":\n{}", many.join("\n")),
+    }
 }
 
 impl PatchError {
@@ -34,6 +65,15 @@ impl PatchError {
                     .into(),
             ),
             Self::Read { .. } => None,
+        }
+    }
+
+    /// The per-hunk lines of a failure (or the inexact hunks), for reports.
+    pub fn details(&self) -> Vec<String> {
+        match self {
+            Self::DoesNotApply { failure, .. } => failure.failures.clone(),
+            Self::Inexact { details, .. } => details.lines().map(str::to_string).collect(),
+            Self::Read { .. } => Vec::new(),
         }
     }
 }
@@ -88,6 +128,8 @@ pub fn series(repo: &Path, recipe: &Recipe, runtime: &str) -> Result<Vec<PatchFi
 }
 
 /// Applies one patch to `tree` exactly: no fuzz, and an offset is an error too.
+///
+/// A failure names the file and hunk (`@@ ... @@` header) that did not apply.
 pub fn apply(tree: &Path, patch: &PatchFile, log: &Path) -> Result<(), PatchError> {
     let command = Command::new("patch")
         .args([
@@ -103,14 +145,22 @@ pub fn apply(tree: &Path, patch: &PatchFile, log: &Path) -> Result<(), PatchErro
     let captured = command
         .capture()
         .map_err(|source| PatchError::DoesNotApply {
-            patch: PathBuf::from(&patch.path),
+            failure: Box::new(ApplyFailure {
+                patch: PathBuf::from(&patch.path),
+                failures: Vec::new(),
+            }),
             source,
         })?;
     let output = format!("{}{}", captured.stdout, captured.stderr);
     let _ = append(log, &format!("$ {}\n{output}", command.display()));
+    let text = std::fs::read_to_string(&patch.absolute).unwrap_or_default();
+    let hunks = check::HunkIndex::parse(&text);
     if captured.status != Some(0) {
         return Err(PatchError::DoesNotApply {
-            patch: PathBuf::from(&patch.path),
+            failure: Box::new(ApplyFailure {
+                patch: PathBuf::from(&patch.path),
+                failures: check::failures(&output, &hunks),
+            }),
             source: ProcessError::Failed {
                 command: command.display(),
                 status: format!("exit status {}", captured.status.unwrap_or(-1)),
@@ -119,10 +169,7 @@ pub fn apply(tree: &Path, patch: &PatchFile, log: &Path) -> Result<(), PatchErro
             },
         });
     }
-    let inexact: Vec<&str> = output
-        .lines()
-        .filter(|line| line.contains("with fuzz") || line.contains("(offset"))
-        .collect();
+    let inexact = check::inexact(&output, &hunks);
     if !inexact.is_empty() {
         return Err(PatchError::Inexact {
             patch: PathBuf::from(&patch.path),

@@ -144,6 +144,9 @@ pub struct BuildSpec {
     pub make_vars: Vec<String>,
     /// Library recipes (ids) built first; `{dep:NAME}` expands to a dependency's build tree.
     pub depends: Vec<RecipeId>,
+    /// Compiler warning flags (`-Wcast-function-type-strict`) whose warnings are counted
+    /// in the make log, shown after the build and recorded in the manifest.
+    pub count_warnings: Vec<String>,
     /// Per-runtime additions, appended to the common settings.
     pub runtime: BTreeMap<String, BuildOverride>,
 }

@@ -88,6 +88,8 @@ pub struct RawBuild {
     #[serde(default)]
     pub depends: Vec<String>,
     #[serde(default)]
+    pub count_warnings: Vec<String>,
+    #[serde(default)]
     pub runtime: BTreeMap<String, RawBuildOverride>,
 }
 

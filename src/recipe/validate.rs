@@ -561,6 +561,14 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> Buil
     check_setting_list(c, &base, "configure-args", &raw.configure_args);
     check_setting_list(c, &base, "make-vars", &raw.make_vars);
     let depends = check_depends(c, &base, &raw.depends);
+    for (index, flag) in raw.count_warnings.iter().enumerate() {
+        if !flag.starts_with("-W") {
+            c.problem(
+                &[N("build"), N("count-warnings"), Key::Index(index)],
+                format!("`{flag}` is not a warning flag (`-W...`)"),
+            );
+        }
+    }
     let mut runtime = BTreeMap::new();
     for (name, over) in &raw.runtime {
         let base = [N("build"), N("runtime"), N(name)];
@@ -594,6 +602,7 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> Buil
         make_targets: raw.make_targets.clone(),
         make_vars: raw.make_vars.clone(),
         depends,
+        count_warnings: raw.count_warnings.clone(),
         runtime,
     }
 }

@@ -150,7 +150,10 @@ fn discover_distro() -> Result<Tools, ToolchainError> {
         }
         found.unwrap_or_default()
     };
+    // The real binary, not /usr/bin/clang-16: clang looks for `wasm-opt` in the folder it
+    // was started from before PATH, and /usr/bin holds binaryen's.
     let clang = find(&["clang-16"], "clang-16");
+    let clang = std::fs::canonicalize(&clang).unwrap_or(clang);
     let wasm_ld = find(&["wasm-ld-16"], "lld-16");
     let ar = find(&["llvm-ar-16"], "llvm-16");
     let ranlib = find(&["llvm-ranlib-16"], "llvm-16");

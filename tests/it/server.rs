@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-const RECIPE: &str = "php/php-7.4.33";
+const PHP_74: &str = "php/php-7.4.33";
+const PHP_82: &str = "php/php-8.2.32";
 
 fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -34,9 +35,9 @@ fn wasmtime_36() -> PathBuf {
 }
 
 /// Builds the recipe for Wasmtime (a no-op when the build is up to date).
-fn ensure_built() {
+fn ensure_built(recipe: &str) {
     let out = wlmake()
-        .args(["-q", "build", RECIPE, "--runtime", "wasmtime"])
+        .args(["-q", "build", recipe, "--runtime", "wasmtime"])
         .output()
         .unwrap();
     assert!(
@@ -61,12 +62,12 @@ struct Server {
 }
 
 impl Server {
-    fn start(docroot: &Path) -> Self {
+    fn start(recipe: &str, docroot: &Path) -> Self {
         let port = free_port();
         let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let child = wlmake()
             .env("WLMAKE_WASMTIME", wasmtime_36())
-            .args(["run", RECIPE, "--runtime", "wasmtime", "--", "-S"])
+            .args(["run", recipe, "--runtime", "wasmtime", "--", "-S"])
             .arg(address.to_string())
             .arg("-t")
             .arg(docroot)
@@ -125,11 +126,10 @@ impl Drop for Server {
     }
 }
 
-#[test]
-fn php_dev_server_serves_static_files_php_pages_posts_and_404() {
-    ensure_built();
+fn serves_static_files_php_pages_posts_and_404(recipe: &str) {
+    ensure_built(recipe);
     let docroot = repo_root().join("tests/fixtures/docroot");
-    let server = Server::start(&docroot);
+    let server = Server::start(recipe, &docroot);
 
     let (status, _, body) = server.request("GET", "/static.txt", "");
     assert_eq!((status, body.as_str()), (200, "plain static text\n"));
@@ -148,14 +148,24 @@ fn php_dev_server_serves_static_files_php_pages_posts_and_404() {
 }
 
 #[test]
+fn php_74_dev_server_on_wasmtime() {
+    serves_static_files_php_pages_posts_and_404(PHP_74);
+}
+
+#[test]
+fn php_82_dev_server_on_wasmtime() {
+    serves_static_files_php_pages_posts_and_404(PHP_82);
+}
+
+#[test]
 fn a_wasmtime_too_new_for_servers_is_refused_with_a_hint() {
-    ensure_built();
+    ensure_built(PHP_74);
     // The default `wasmtime` (49) cannot pass a listening socket to a preview1 program.
     let out = wlmake()
         .env_remove("WLMAKE_WASMTIME")
         .args([
             "run",
-            RECIPE,
+            PHP_74,
             "--runtime",
             "wasmtime",
             "--",

@@ -68,6 +68,13 @@ int wlmake_register_preopens_after_sockets(void);
 FILE *popen(const char *command, const char *mode);
 int pclose(FILE *stream);
 
+/* stdio.h: wasi-libc leaves P_tmpdir out (WASI has no standard temporary folder).
+ * "/tmp" works wherever the runtime preopens one; without it, programs fall back to
+ * an empty path (PHP: sys_get_temp_dir() == "", tempnam() and tmpfile() always fail). */
+#ifndef P_tmpdir
+#define P_tmpdir "/tmp"
+#endif
+
 /* sys/socket.h: preview1 cannot open, bind, listen or connect */
 int socket(int domain, int type, int protocol);
 int socketpair(int domain, int type, int protocol, int fds[2]);

@@ -1,0 +1,382 @@
+//! `wlmake test RECIPE --suite upstream`: PHP's run-tests.php against the wasm build,
+//! judged against `expected-failures/<id>-<runtime>.txt`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use super::Session;
+use crate::cli::{Suite, TestArgs};
+use crate::output::Manifest;
+use crate::patch;
+use crate::recipe::Recipe;
+use crate::reporter::Reporter;
+use crate::runtime::{Kind, Runtime};
+use crate::source;
+use crate::suite::expected::{ExpectedFailures, Verdict, suggested_line};
+use crate::suite::junit::{self, Case, Outcome};
+use crate::suite::results::{Counts, Status, TestRecord};
+use crate::suite::wrapper::Wrapper;
+use crate::suite::{self, Driver, Layout, NativePhp, Plan, SuiteError};
+
+/// Diff text kept per failure in the JUnit report.
+const JUNIT_DIFF_BYTES: usize = 64 * 1024;
+
+/// The expected-failures list of a recipe on a runtime.
+pub fn expected_failures_file(repo_root: &Path, id: &str, runtime: &str) -> PathBuf {
+    repo_root
+        .join("expected-failures")
+        .join(format!("{id}-{runtime}.txt"))
+}
+
+/// Flags that mean nothing to the smoke tests are refused rather than ignored.
+pub fn check_smoke_flags(args: &TestArgs) -> Result<()> {
+    if args.suite == Suite::Smoke
+        && (!args.only.is_empty()
+            || args.jobs.is_some()
+            || args.timeout.is_some()
+            || args.junit.is_some())
+    {
+        bail!("--only, --jobs, --timeout and --junit apply to `--suite upstream` only");
+    }
+    Ok(())
+}
+
+pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
+    if args.filter.is_some() {
+        bail!("--filter selects smoke tests; use --only with `--suite upstream`");
+    }
+    let repo = session.repository()?;
+    let (recipe, dir, manifest) = super::build::built(session, &repo, &args.target)?;
+    let runtime_name = &args.target.runtime;
+    if recipe.language != "php" {
+        return Err(SuiteError::NotPhp {
+            id: recipe.id.0.clone(),
+            language: recipe.language.clone(),
+        }
+        .into());
+    }
+    let kind = Kind::parse(runtime_name)?;
+    if kind != Kind::Wasmtime {
+        return Err(SuiteError::UnsupportedRuntime {
+            runtime: runtime_name.clone(),
+        }
+        .into());
+    }
+    let runtime = Runtime::find(kind)?;
+    let php = NativePhp::find()?;
+    let timeout_program = crate::process::which("timeout").ok_or(SuiteError::NoTimeoutProgram)?;
+    let list = ExpectedFailures::load(&expected_failures_file(
+        repo.root(),
+        &recipe.id.0,
+        runtime_name,
+    ))?;
+
+    let layout = Layout::new(&session.work_root(&repo), &recipe.id.0, runtime_name);
+    let _lock = layout.lock(&recipe.id.0, runtime_name)?;
+    layout.clear_run_files()?;
+    prepare_tree(session, &repo, &recipe, runtime_name, &layout)?;
+    let cgi = prepare_executables(
+        session,
+        &recipe,
+        &runtime,
+        &dir,
+        &manifest,
+        &layout,
+        &timeout_program,
+        args,
+    )?;
+
+    let plan = Plan {
+        selections: suite::resolve_selections(&layout.tree(), &args.only)?,
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
+        test_seconds: args.timeout.unwrap_or(suite::DEFAULT_TEST_SECONDS).max(1),
+        run_seconds: Plan::run_seconds_from_env(),
+    };
+    let stale = list.missing_in(&layout.tree());
+    if !stale.is_empty() {
+        for entry in &stale {
+            eprintln!(
+                "{}:{}: no test `{}` in the source",
+                list.file.display(),
+                entry.line,
+                entry.test
+            );
+        }
+        return Err(SuiteError::StaleEntries {
+            file: list.file.clone(),
+            count: stale.len(),
+        }
+        .into());
+    }
+    let driver = Driver::inspect(&layout.driver())?;
+    let command = suite::driver_command(&php, &layout, driver, &plan, cgi);
+    session.reporter.line(&format!(
+        "upstream suite of {} on {} ({}): run-tests.php driven by PHP {} ({}), {} job(s), {} s per test",
+        recipe.id,
+        runtime_name,
+        runtime.version,
+        php.version,
+        php.binary.display(),
+        if driver.parallel { plan.jobs } else { 1 },
+        plan.test_seconds
+    ));
+    session.reporter.step("run-tests.php");
+    let total = (!plan.selections.is_empty()).then(|| suite::count_tests(&plan.selections));
+    let elapsed = suite::run_driver(&command, &layout, total, &session.reporter)?;
+    let records = suite::collect(&layout)?;
+    let verdict = list.compare(&records);
+
+    if let Some(path) = &args.junit {
+        write_junit(
+            path,
+            &format!("{} on {runtime_name}", recipe.id),
+            elapsed,
+            &records,
+            &verdict,
+            &list,
+        )?;
+    }
+    print_report(&records, &verdict, &list, &layout, &plan, elapsed);
+    if let Some(path) = &args.junit {
+        println!("junit: {}", path.display());
+    }
+    if !verdict.is_clean() {
+        return Err(SuiteError::Regressions {
+            unexpected: verdict.unexpected.len(),
+            now_passing: verdict.now_passing.len(),
+            list: list
+                .file
+                .strip_prefix(repo.root())
+                .unwrap_or(&list.file)
+                .to_path_buf(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// A fresh copy of the recipe's source with its patches: the tree the build compiled,
+/// without its build products. run-tests.php writes beside the tests, so each run
+/// starts clean.
+fn prepare_tree(
+    session: &Session,
+    repo: &crate::recipe::Repository,
+    recipe: &Recipe,
+    runtime: &str,
+    layout: &Layout,
+) -> Result<()> {
+    session.reporter.step("source");
+    let tree = layout.tree();
+    source::prepare(
+        &recipe.source,
+        &session.cache()?,
+        &session.fetch_options(),
+        &tree,
+        &session.reporter,
+    )
+    .with_context(|| format!("cannot prepare the source of `{}` for its tests", recipe.id))?;
+    let log = layout.step_log("patch");
+    for patch in patch::series(repo.root(), recipe, runtime)? {
+        patch::apply(&tree, &patch, &log)?;
+    }
+    Ok(())
+}
+
+/// Precompiles the CLI (and CGI, when built) artifacts and writes their wrappers.
+/// Returns whether there is a CGI wrapper.
+#[allow(clippy::too_many_arguments)]
+fn prepare_executables(
+    session: &Session,
+    recipe: &Recipe,
+    runtime: &Runtime,
+    output_dir: &Path,
+    manifest: &Manifest,
+    layout: &Layout,
+    timeout_program: &Path,
+    args: &TestArgs,
+) -> Result<bool> {
+    let selections = suite::resolve_selections(&layout.tree(), &args.only)?;
+    let preopens = suite::preopens(layout, &selections);
+    let limit = args.timeout.unwrap_or(suite::DEFAULT_TEST_SECONDS).max(1);
+    let mut cgi = false;
+    for name in ["php", "php-cgi"] {
+        let Some(artifact) = manifest.artifacts.iter().find(|a| a.name == name) else {
+            if name == "php" {
+                return Err(SuiteError::NoArtifact(name.into()).into());
+            }
+            continue;
+        };
+        session.reporter.step(&format!("precompile {name}"));
+        let module = layout.module(name);
+        suite::precompile(
+            runtime,
+            &output_dir.join(&artifact.path),
+            &artifact.sha256,
+            &module,
+            &layout.step_log("compile"),
+        )
+        .with_context(|| format!("cannot precompile `{}`", artifact.path))?;
+        let wrapper = Wrapper {
+            label: format!("{name} of {} on {}", recipe.id, runtime.kind.name()),
+            timeout_program: timeout_program.to_path_buf(),
+            wasmtime: runtime.binary.clone(),
+            module,
+            preopens: preopens.clone(),
+            limit_seconds: limit,
+            timeouts_log: layout.timeouts(),
+        };
+        suite::write_script(&layout.wrapper(name), &wrapper.script())?;
+        cgi |= name == "php-cgi";
+    }
+    Ok(cgi)
+}
+
+fn print_report(
+    records: &[TestRecord],
+    verdict: &Verdict<'_>,
+    list: &ExpectedFailures,
+    layout: &Layout,
+    plan: &Plan,
+    elapsed: Duration,
+) {
+    for record in &verdict.unexpected {
+        let timed_out = if record.timed_out {
+            format!(" (stopped at the {} s limit)", plan.test_seconds)
+        } else {
+            String::new()
+        };
+        println!("FAIL {} [{}]{timed_out}", record.name, record.raw);
+        let diff = record.diff_path();
+        if diff.is_file() {
+            println!("    diff: {}", diff.display());
+        }
+    }
+    for (record, entry) in &verdict.now_passing {
+        println!(
+            "NOW PASSING {} (listed on line {}: {})",
+            record.name, entry.line, entry.reason
+        );
+    }
+    // Tests outside the source tree (absolute names) have no place in the list.
+    let listable: Vec<_> = verdict
+        .unexpected
+        .iter()
+        .filter(|record| !record.name.starts_with('/'))
+        .collect();
+    if !listable.is_empty() {
+        println!(
+            "\nIf these are known limits, add them to {} with their reason:",
+            list.file.display()
+        );
+        for record in listable {
+            println!("    {}", suggested_line(record, plan.test_seconds));
+        }
+    }
+    let counts = Counts::of(records);
+    let timed_out = records.iter().filter(|r| r.timed_out).count();
+    println!(
+        "\n{} passed, {} failed, {} expected failures, {} skipped{} in {:.0} s",
+        counts.passed,
+        verdict.unexpected.len(),
+        verdict.expected.len(),
+        counts.skipped,
+        if counts.upstream_xfail > 0 {
+            format!(", {} xfail (upstream)", counts.upstream_xfail)
+        } else {
+            String::new()
+        },
+        elapsed.as_secs_f64()
+    );
+    if !verdict.flaky_passed.is_empty() {
+        println!(
+            "{} of the passes are tests listed as flaky",
+            verdict.flaky_passed.len()
+        );
+    }
+    println!(
+        "pass rate {:.1}% of the {} tests that ran ({} stopped at the {} s limit)",
+        counts.pass_rate(),
+        counts.ran(),
+        timed_out,
+        plan.test_seconds
+    );
+    println!(
+        "results: {}\nrun-tests.php output: {}",
+        layout.results().display(),
+        layout.log().display()
+    );
+}
+
+fn write_junit(
+    path: &Path,
+    name: &str,
+    elapsed: Duration,
+    records: &[TestRecord],
+    verdict: &Verdict<'_>,
+    list: &ExpectedFailures,
+) -> Result<()> {
+    let cases: Vec<Case> = records
+        .iter()
+        .map(|record| Case::new(&record.name, junit_outcome(record, verdict, list)))
+        .collect();
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create `{}`", parent.display()))?;
+    }
+    std::fs::write(path, junit::render(name, elapsed, &cases))
+        .with_context(|| format!("cannot write the JUnit report `{}`", path.display()))
+}
+
+fn junit_outcome(record: &TestRecord, verdict: &Verdict<'_>, list: &ExpectedFailures) -> Outcome {
+    let listed = list.entries.get(&record.name);
+    match (record.status, listed) {
+        (Status::Passed, Some(entry)) if entry.is_flaky() => Outcome::Passed,
+        (Status::Passed, Some(entry)) => Outcome::Failed {
+            message: format!(
+                "passes, but {} line {} lists it as failing: delete the line",
+                list.file.display(),
+                entry.line
+            ),
+            body: String::new(),
+        },
+        (Status::Passed, None) => Outcome::Passed,
+        (Status::Failed, Some(entry)) => Outcome::Skipped {
+            message: format!("expected failure: {}", entry.reason),
+        },
+        (Status::Failed, None) => {
+            debug_assert!(verdict.unexpected.iter().any(|r| r.name == record.name));
+            let diff = record.diff_path();
+            let mut body = std::fs::read(&diff)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_default();
+            if body.len() > JUNIT_DIFF_BYTES {
+                let mut cut = JUNIT_DIFF_BYTES;
+                while !body.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                body.truncate(cut);
+                body.push_str("\n[... cut]\n");
+            }
+            let stopped = if record.timed_out {
+                ", stopped at the time limit"
+            } else {
+                ""
+            };
+            Outcome::Failed {
+                message: format!("{}{stopped}: diff in {}", record.raw, diff.display()),
+                body,
+            }
+        }
+        (Status::Skipped, _) => Outcome::Skipped {
+            message: "skipped by the test's SKIPIF".into(),
+        },
+        (Status::UpstreamXfail, _) => Outcome::Skipped {
+            message: "XFAIL: fails upstream too".into(),
+        },
+    }
+}

@@ -1,0 +1,389 @@
+//! Builds inside the builder image (`docker/`): which container engine works here, and
+//! the engine command line that runs `wlmake build` in the image.
+//!
+//! The repository is mounted at [`REPO_MOUNT`] and the source cache at [`CACHE_MOUNT`];
+//! the build runs as the calling user, so everything it writes under `build-output/`
+//! and `work/` belongs to that user. The command line is a pure function of
+//! [`ContainerBuild`] (snapshot-tested); only [`find_engine`], [`image_id`] and
+//! [`user_ids`] run anything, and they all go through [`crate::process::Command`].
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::env_vars::{WLMAKE_APT, WLMAKE_CACHE_DIR, WLMAKE_OUTPUT_DIR, WLMAKE_WORK_DIR};
+use crate::process::{Command, ProcessError};
+use crate::source::Mirror;
+
+/// The image `--container` runs unless `--container-image`/`WLMAKE_CONTAINER_IMAGE` says
+/// otherwise: `docker/Dockerfile.distro` built as `wlmake-builder:distro`.
+pub const DEFAULT_IMAGE: &str = "wlmake-builder:distro";
+/// Where the repository appears in the container (the build's working folder).
+pub const REPO_MOUNT: &str = "/work/repo";
+/// Where the source cache appears in the container.
+pub const CACHE_MOUNT: &str = "/work/cache";
+/// Where a `WLMAKE_OUTPUT_DIR` outside the repository appears in the container.
+pub const OUTPUT_MOUNT: &str = "/work/output";
+/// Where a `WLMAKE_WORK_DIR` outside the repository appears in the container.
+pub const WORK_MOUNT: &str = "/work/build";
+/// Folder mirrors appear as `/work/mirrors/<n>`, read-only.
+pub const MIRRORS_MOUNT: &str = "/work/mirrors";
+
+/// How long `docker info` / `podman info` may take before the engine counts as broken.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error("no container engine works here: {}", describe(.tried))]
+    NoEngine { tried: Vec<(Engine, String)> },
+    #[error("container engine `{engine}` does not work here: {reason}")]
+    Unusable { engine: Engine, reason: String },
+    #[error("the builder image `{image}` is not in {engine}'s image store")]
+    ImageMissing { engine: Engine, image: String },
+    #[error("cannot mount `{}` into the container: the path contains `:`", .0.display())]
+    BadMountPath(PathBuf),
+    #[error("cannot read the calling user's id")]
+    UserIds(#[source] ProcessError),
+}
+
+impl ContainerError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::NoEngine { .. } => "install Docker (with a running daemon) or Podman and check that `docker info` or `podman info` works, or build without --container; see docs/release.md".into(),
+            Self::Unusable { engine, .. } => format!(
+                "check that `{engine} info` works, or try the other engine (--container docker|podman)"
+            ),
+            Self::ImageMissing { engine, image } => format!(
+                "build it from the repository root: {engine} build -f docker/Dockerfile.distro -t {image} .  (or pull it if it lives in a registry)"
+            ),
+            Self::BadMountPath(_) => "move the folder to a path without `:`".into(),
+            Self::UserIds(_) => return None,
+        })
+    }
+}
+
+fn describe(tried: &[(Engine, String)]) -> String {
+    tried
+        .iter()
+        .map(|(engine, reason)| format!("{engine}: {reason}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A container engine wlmake knows how to drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Docker,
+    Podman,
+}
+
+impl Engine {
+    /// The order `--container` without a value tries them in.
+    pub const ALL: [Engine; 2] = [Engine::Docker, Engine::Podman];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "docker" => Some(Self::Docker),
+            "podman" => Some(Self::Podman),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Docker => "docker",
+            Self::Podman => "podman",
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether `engine` answers `ENGINE info`; the reason in one line when it does not.
+pub fn probe(engine: Engine) -> Result<(), String> {
+    let command = Command::new(engine.name())
+        .arg("info")
+        .timeout(PROBE_TIMEOUT);
+    match command.capture() {
+        Ok(out) if out.status == Some(0) => Ok(()),
+        Ok(out) => Err(last_line(&out.stderr)
+            .or_else(|| last_line(&out.stdout))
+            .unwrap_or_else(|| match out.status {
+                Some(code) => format!("`{engine} info` failed with exit status {code}"),
+                None => format!("`{engine} info` was stopped by a signal"),
+            })),
+        Err(ProcessError::Spawn { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Err("not found on PATH".into())
+        }
+        Err(ProcessError::Spawn { source, .. }) => Err(format!("cannot start it: {source}")),
+        Err(ProcessError::TimedOut { seconds, .. }) => {
+            Err(format!("`{engine} info` did not answer within {seconds} s"))
+        }
+        Err(other) => Err(other.to_string()),
+    }
+}
+
+fn last_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .rfind(|line| !line.is_empty())
+        .map(str::to_string)
+}
+
+/// The engine to use: `wanted` if it works, else (no preference) the first of
+/// [`Engine::ALL`] that works.
+pub fn find_engine(wanted: Option<Engine>) -> Result<Engine, ContainerError> {
+    if let Some(engine) = wanted {
+        return probe(engine)
+            .map(|()| engine)
+            .map_err(|reason| ContainerError::Unusable { engine, reason });
+    }
+    let mut tried = Vec::new();
+    for engine in Engine::ALL {
+        match probe(engine) {
+            Ok(()) => return Ok(engine),
+            Err(reason) => tried.push((engine, reason)),
+        }
+    }
+    Err(ContainerError::NoEngine { tried })
+}
+
+/// The image's id in the engine's store, or [`ContainerError::ImageMissing`].
+pub fn image_id(engine: Engine, image: &str) -> Result<String, ContainerError> {
+    let out = Command::new(engine.name())
+        .args(["image", "inspect", "--format", "{{.Id}}", image])
+        .timeout(PROBE_TIMEOUT)
+        .capture();
+    match out {
+        Ok(out) if out.status == Some(0) => Ok(out.stdout.trim().to_string()),
+        _ => Err(ContainerError::ImageMissing {
+            engine,
+            image: image.to_string(),
+        }),
+    }
+}
+
+/// The calling user's numeric user and group ids (`id -u`, `id -g`).
+pub fn user_ids() -> Result<(u32, u32), ContainerError> {
+    let read = |flag: &str| -> Result<u32, ContainerError> {
+        let out = Command::new("id")
+            .arg(flag)
+            .capture_checked()
+            .map_err(ContainerError::UserIds)?;
+        out.stdout.trim().parse().map_err(|_| {
+            ContainerError::UserIds(ProcessError::Failed {
+                command: format!("id {flag}"),
+                status: "exit status 0".into(),
+                tail: format!("not a number: {}", out.stdout.trim()),
+                log: None,
+            })
+        })
+    };
+    Ok((read("-u")?, read("-g")?))
+}
+
+/// Everything the engine command line depends on.
+#[derive(Debug, Clone)]
+pub struct ContainerBuild {
+    pub engine: Engine,
+    pub image: String,
+    /// The calling user's ids; 0 (root) needs no user mapping.
+    pub uid: u32,
+    pub gid: u32,
+    /// The repository root on the host (absolute).
+    pub repo: PathBuf,
+    /// The source cache on the host (absolute).
+    pub cache: PathBuf,
+    /// `WLMAKE_OUTPUT_DIR` on the host, when set (absolute).
+    pub output_dir: Option<PathBuf>,
+    /// `WLMAKE_WORK_DIR` on the host, when set (absolute).
+    pub work_dir: Option<PathBuf>,
+    pub mirrors: Vec<Mirror>,
+    pub use_apt: bool,
+    pub recipe: String,
+    pub runtime: String,
+    pub force: bool,
+    pub jobs: Option<usize>,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl ContainerBuild {
+    /// `ENGINE run --rm <user> -v ... -e ... -w /work/repo IMAGE wlmake build RECIPE --runtime R`.
+    pub fn command(&self) -> Result<Command, ContainerError> {
+        let mut run: Vec<String> = vec!["run".into(), "--rm".into()];
+        if self.uid != 0 {
+            match self.engine {
+                Engine::Docker => {
+                    run.push("--user".into());
+                    run.push(format!("{}:{}", self.uid, self.gid));
+                }
+                // Rootless Podman: the caller's id is the same inside, so files written
+                // to the mounts belong to the caller.
+                Engine::Podman => run.push("--userns=keep-id".into()),
+            }
+        }
+        let mut env: Vec<String> = vec![format!("{WLMAKE_CACHE_DIR}={CACHE_MOUNT}")];
+        let mut volumes = vec![
+            volume(&self.repo, REPO_MOUNT, false)?,
+            volume(&self.cache, CACHE_MOUNT, false)?,
+        ];
+        for (host, mount, variable) in [
+            (&self.output_dir, OUTPUT_MOUNT, WLMAKE_OUTPUT_DIR),
+            (&self.work_dir, WORK_MOUNT, WLMAKE_WORK_DIR),
+        ] {
+            let Some(host) = host else { continue };
+            let guest = match host.strip_prefix(&self.repo) {
+                // Inside the repository: already mounted.
+                Ok(relative) => guest_join(REPO_MOUNT, relative),
+                Err(_) => {
+                    volumes.push(volume(host, mount, false)?);
+                    mount.to_string()
+                }
+            };
+            env.push(format!("{variable}={guest}"));
+        }
+        if !self.use_apt {
+            env.push(format!("{WLMAKE_APT}=0"));
+        }
+        let mut inner: Vec<String> = vec![
+            "wlmake".into(),
+            "build".into(),
+            self.recipe.clone(),
+            "--runtime".into(),
+            self.runtime.clone(),
+        ];
+        if self.force {
+            inner.push("--force".into());
+        }
+        if let Some(jobs) = self.jobs {
+            inner.push("--jobs".into());
+            inner.push(jobs.to_string());
+        }
+        if self.quiet {
+            inner.push("--quiet".into());
+        }
+        inner.extend((0..self.verbose).map(|_| "--verbose".to_string()));
+        let mut mirror_count = 0;
+        for mirror in &self.mirrors {
+            inner.push("--mirror".into());
+            match mirror {
+                Mirror::Url(url) => inner.push(url.clone()),
+                Mirror::Dir(dir) => {
+                    let guest = format!("{MIRRORS_MOUNT}/{mirror_count}");
+                    mirror_count += 1;
+                    volumes.push(volume(dir, &guest, true)?);
+                    inner.push(guest);
+                }
+            }
+        }
+        for spec in volumes {
+            run.push("-v".into());
+            run.push(spec);
+        }
+        for pair in env {
+            run.push("-e".into());
+            run.push(pair);
+        }
+        run.extend(["-w".to_string(), REPO_MOUNT.to_string(), self.image.clone()]);
+        Ok(Command::new(self.engine.name()).args(run).args(inner))
+    }
+}
+
+/// `HOST:GUEST[:ro]`, refusing host paths the engine would split at `:`.
+fn volume(host: &Path, guest: &str, read_only: bool) -> Result<String, ContainerError> {
+    let text = host.to_string_lossy();
+    if text.contains(':') {
+        return Err(ContainerError::BadMountPath(host.to_path_buf()));
+    }
+    Ok(format!(
+        "{text}:{guest}{}",
+        if read_only { ":ro" } else { "" }
+    ))
+}
+
+/// `base/relative` with `/` separators (the guest is Linux whatever the host is).
+fn guest_join(base: &str, relative: &Path) -> String {
+    relative.components().fold(base.to_string(), |path, part| {
+        format!("{path}/{}", part.as_os_str().to_string_lossy())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(engine: Engine) -> ContainerBuild {
+        ContainerBuild {
+            engine,
+            image: DEFAULT_IMAGE.into(),
+            uid: 1000,
+            gid: 1000,
+            repo: "/home/dev/wlmake".into(),
+            cache: "/home/dev/.cache/wlmake".into(),
+            output_dir: None,
+            work_dir: None,
+            mirrors: Vec::new(),
+            use_apt: true,
+            recipe: "php/php-7.4.32".into(),
+            runtime: "wasmedge".into(),
+            force: false,
+            jobs: None,
+            quiet: false,
+            verbose: 0,
+        }
+    }
+
+    #[test]
+    fn root_needs_no_user_mapping() {
+        let mut spec = build(Engine::Docker);
+        spec.uid = 0;
+        spec.gid = 0;
+        let line = spec.command().unwrap().display();
+        assert!(!line.contains("--user"), "{line}");
+        spec.engine = Engine::Podman;
+        let line = spec.command().unwrap().display();
+        assert!(!line.contains("--userns"), "{line}");
+    }
+
+    #[test]
+    fn output_and_work_folders_inside_the_repository_need_no_mount() {
+        let mut spec = build(Engine::Docker);
+        spec.output_dir = Some("/home/dev/wlmake/out/release".into());
+        spec.work_dir = Some("/scratch/wlmake-work".into());
+        let line = spec.command().unwrap().display();
+        assert!(
+            line.contains("-e WLMAKE_OUTPUT_DIR=/work/repo/out/release"),
+            "{line}"
+        );
+        assert!(!line.contains(":/work/output"), "{line}");
+        assert!(
+            line.contains("-v /scratch/wlmake-work:/work/build"),
+            "{line}"
+        );
+        assert!(line.contains("-e WLMAKE_WORK_DIR=/work/build"), "{line}");
+    }
+
+    #[test]
+    fn a_path_with_a_colon_is_refused() {
+        let mut spec = build(Engine::Docker);
+        spec.cache = "/tmp/a:b".into();
+        assert!(matches!(
+            spec.command(),
+            Err(ContainerError::BadMountPath(_))
+        ));
+    }
+
+    #[test]
+    fn engine_names_round_trip() {
+        for engine in Engine::ALL {
+            assert_eq!(Engine::parse(engine.name()), Some(engine));
+        }
+        assert_eq!(Engine::parse("lxc"), None);
+    }
+}

@@ -1,0 +1,273 @@
+//! `wlmake test --suite upstream`: PHP's own run-tests.php against the real PHP 8.2 build
+//! on the real Wasmtime, driven by the native PHP. Each test uses its own work folder, so
+//! they run side by side (and beside a developer's run).
+
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use wlmake::suite::expected::ExpectedFailures;
+
+const PHP_82: &str = "php/php-8.2.32";
+
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn wlmake() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_wlmake"));
+    command
+        .current_dir(repo_root())
+        .env_remove("WLMAKE_REPO")
+        .env_remove("WLMAKE_SUITE_TIME_LIMIT");
+    command
+}
+
+/// Builds the recipe for Wasmtime (a no-op when the build is up to date; about two
+/// minutes when it is missing).
+fn ensure_built(recipe: &str) {
+    let out = wlmake()
+        .args(["-q", "build", recipe, "--runtime", "wasmtime"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "build failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `wlmake -q test PHP_82 --suite upstream ARGS` with `work` as the work folder.
+fn upstream(work: &Path, args: &[&str]) -> (Output, String) {
+    ensure_built(PHP_82);
+    let out = wlmake()
+        .env("WLMAKE_WORK_DIR", work)
+        .args([
+            "-q",
+            "test",
+            PHP_82,
+            "--runtime",
+            "wasmtime",
+            "--suite",
+            "upstream",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out, text)
+}
+
+/// Processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter_map(|entry| {
+            let bytes = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let line = String::from_utf8_lossy(&bytes).replace('\0', " ");
+            line.contains(needle)
+                .then(|| format!("{:?}: {line}", entry.file_name()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_operators_folder_passes_and_writes_junit() {
+    let work = tempfile::tempdir().unwrap();
+    let junit = work.path().join("reports/junit.xml");
+    let (out, text) = upstream(
+        work.path(),
+        &[
+            "--only",
+            "tests/lang/operators",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{text}");
+    // 25 of the 64 tests are for 64-bit integers and skip on wasm32.
+    assert!(
+        text.contains("39 passed, 0 failed, 0 expected failures, 25 skipped"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pass rate 100.0% of the 39 tests that ran"),
+        "{text}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(r#"tests="64" failures="0" errors="0" skipped="25""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            r#"<testcase classname="tests.lang.operators" name="add_variationStr.phpt"/>"#
+        )
+    );
+    let results = work
+        .path()
+        .join("suite")
+        .join(PHP_82)
+        .join("wasmtime/results.txt");
+    assert_eq!(
+        std::fs::read_to_string(results).unwrap().lines().count(),
+        64
+    );
+}
+
+#[test]
+fn a_test_that_runs_forever_is_stopped_at_the_limit_and_leaves_no_runtime_process() {
+    let work = tempfile::tempdir().unwrap();
+    let tests = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tests.path().join("forever.phpt"),
+        "--TEST--\nRuns forever: max_execution_time never fires without timers\n--INI--\nmax_execution_time=1\n--FILE--\n<?php\nwhile (true) {}\n?>\n--EXPECT--\nnever\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tests.path().join("prints.phpt"),
+        "--TEST--\nPrints\n--FILE--\n<?php echo \"ok\\n\";\n--EXPECT--\nok\n",
+    )
+    .unwrap();
+    let start = Instant::now();
+    let (out, text) = upstream(
+        work.path(),
+        &["--only", tests.path().to_str().unwrap(), "--timeout", "3"],
+    );
+    let elapsed = start.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let forever = tests.path().join("forever.phpt");
+    assert!(
+        text.contains(&format!(
+            "FAIL {} [FAILED] (stopped at the 3 s limit)",
+            forever.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!(
+        "diff: {}",
+        tests.path().join("forever.diff").display()
+    )));
+    assert!(
+        text.contains("1 passed, 1 failed, 0 expected failures, 0 skipped"),
+        "{text}"
+    );
+    assert!(text.contains("error: 1 test(s) failed that the expected-failures list does not name"));
+    let diff = std::fs::read_to_string(tests.path().join("forever.diff")).unwrap();
+    assert!(diff.contains("wlmake: stopped after 3 s"), "{diff}");
+    // Well under run-tests.php's own limit (3 + 5 + 10 s) on top of preparing the tree.
+    assert!(elapsed < Duration::from_secs(300), "{elapsed:?}");
+    let module = work
+        .path()
+        .join("suite")
+        .join(PHP_82)
+        .join("wasmtime/php.cwasm");
+    let left = processes_mentioning(&module.display().to_string());
+    assert!(left.is_empty(), "runtime processes left running: {left:#?}");
+}
+
+#[test]
+fn the_overall_limit_stops_the_driver_and_every_runtime_process() {
+    let work = tempfile::tempdir().unwrap();
+    let tests = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tests.path().join("forever.phpt"),
+        "--TEST--\nRuns forever\n--FILE--\n<?php\nwhile (true) {}\n--EXPECT--\nnever\n",
+    )
+    .unwrap();
+    ensure_built(PHP_82);
+    let out = wlmake()
+        .env("WLMAKE_WORK_DIR", work.path())
+        .env("WLMAKE_SUITE_TIME_LIMIT", "8")
+        .args([
+            "-q",
+            "test",
+            PHP_82,
+            "--runtime",
+            "wasmtime",
+            "--suite",
+            "upstream",
+        ])
+        .arg("--only")
+        .arg(tests.path())
+        .args(["--timeout", "600"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: the upstream suite did not finish within 8 s and was stopped"),
+        "{stderr}"
+    );
+    let suite = work.path().join("suite");
+    let left = processes_mentioning(&suite.display().to_string());
+    assert!(left.is_empty(), "processes left running: {left:#?}");
+}
+
+#[test]
+fn upstream_flags_are_refused_for_the_smoke_tests() {
+    let out = wlmake()
+        .args([
+            "test",
+            PHP_82,
+            "--runtime",
+            "wasmtime",
+            "--only",
+            "Zend/tests",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--only, --jobs, --timeout and --junit apply to `--suite upstream` only")
+    );
+}
+
+#[test]
+fn every_expected_failures_list_parses_and_names_a_recipe() {
+    let folder = repo_root().join("expected-failures");
+    let mut lists = 0;
+    for language in std::fs::read_dir(&folder).unwrap().flatten() {
+        for file in std::fs::read_dir(language.path()).unwrap().flatten() {
+            let path = file.path();
+            let list = ExpectedFailures::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                !list.entries.is_empty(),
+                "{} is empty: delete it",
+                path.display()
+            );
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let (name, runtime) = stem.rsplit_once('-').unwrap();
+            let recipe = language
+                .path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let recipe_file = repo_root()
+                .join("recipes")
+                .join(&recipe)
+                .join(format!("{name}.toml"));
+            assert!(
+                recipe_file.is_file(),
+                "{}: no recipe {}",
+                path.display(),
+                recipe_file.display()
+            );
+            assert!(
+                ["wasmtime", "wasmedge"].contains(&runtime),
+                "{}",
+                path.display()
+            );
+            lists += 1;
+        }
+    }
+    assert!(lists >= 2, "expected the lists of PHP 7.4.33 and 8.2.32");
+}
