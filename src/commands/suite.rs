@@ -73,21 +73,16 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
         runtime_name,
     ))?;
 
-    let layout = Layout::new(&session.work_root(&repo), &recipe.id.0, runtime_name);
+    // run-tests.php hands the PHP under test real paths (symbolic links resolved): the
+    // preopened folders must be real paths too.
+    let work_root = session.work_root(&repo);
+    let work_root = std::fs::create_dir_all(&work_root)
+        .and_then(|()| work_root.canonicalize())
+        .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
+    let layout = Layout::new(&work_root, &recipe.id.0, runtime_name);
     let _lock = layout.lock(&recipe.id.0, runtime_name)?;
     layout.clear_run_files()?;
     prepare_tree(session, &repo, &recipe, runtime_name, &layout)?;
-    let cgi = prepare_executables(
-        session,
-        &recipe,
-        &runtime,
-        &dir,
-        &manifest,
-        &layout,
-        &timeout_program,
-        args,
-    )?;
-
     let plan = Plan {
         selections: suite::resolve_selections(&layout.tree(), &args.only)?,
         jobs: args
@@ -97,6 +92,16 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
         test_seconds: args.timeout.unwrap_or(suite::DEFAULT_TEST_SECONDS).max(1),
         run_seconds: Plan::run_seconds_from_env(),
     };
+    let cgi = prepare_executables(
+        session,
+        &recipe,
+        &runtime,
+        &dir,
+        &manifest,
+        &layout,
+        &timeout_program,
+        &plan,
+    )?;
     let stale = list.missing_in(&layout.tree());
     if !stale.is_empty() {
         for entry in &stale {
@@ -198,11 +203,9 @@ fn prepare_executables(
     manifest: &Manifest,
     layout: &Layout,
     timeout_program: &Path,
-    args: &TestArgs,
+    plan: &Plan,
 ) -> Result<bool> {
-    let selections = suite::resolve_selections(&layout.tree(), &args.only)?;
-    let preopens = suite::preopens(layout, &selections);
-    let limit = args.timeout.unwrap_or(suite::DEFAULT_TEST_SECONDS).max(1);
+    let preopens = suite::preopens(layout, &plan.selections);
     let mut cgi = false;
     for name in ["php", "php-cgi"] {
         let Some(artifact) = manifest.artifacts.iter().find(|a| a.name == name) else {
@@ -227,7 +230,7 @@ fn prepare_executables(
             wasmtime: runtime.binary.clone(),
             module,
             preopens: preopens.clone(),
-            limit_seconds: limit,
+            limit_seconds: plan.test_seconds,
             timeouts_log: layout.timeouts(),
         };
         suite::write_script(&layout.wrapper(name), &wrapper.script())?;

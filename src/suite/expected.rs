@@ -223,6 +223,24 @@ mod tests {
     }
 
     #[test]
+    fn entries_without_a_test_file_are_found() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tree.path().join("Zend/tests")).unwrap();
+        std::fs::write(tree.path().join("Zend/tests/there.phpt"), "").unwrap();
+        let list = ExpectedFailures::parse(
+            Path::new("x.txt"),
+            "Zend/tests/there.phpt # r\nZend/tests/typo.phpt # r\n",
+        )
+        .unwrap();
+        let missing: Vec<_> = list
+            .missing_in(tree.path())
+            .iter()
+            .map(|e| e.line)
+            .collect();
+        assert_eq!(missing, [2]);
+    }
+
+    #[test]
     fn a_missing_file_is_an_empty_list() {
         let dir = tempfile::tempdir().unwrap();
         let list = ExpectedFailures::load(&dir.path().join("none.txt")).unwrap();

@@ -317,7 +317,8 @@ impl Plan {
     }
 }
 
-/// `--only` values made absolute: relative ones against the source root. Each must exist.
+/// `--only` values as real paths (run-tests.php resolves them so): relative ones against
+/// the source root. Each must exist.
 pub fn resolve_selections(tree: &Path, only: &[PathBuf]) -> Result<Vec<PathBuf>, SuiteError> {
     only.iter()
         .map(|item| {
@@ -326,11 +327,8 @@ pub fn resolve_selections(tree: &Path, only: &[PathBuf]) -> Result<Vec<PathBuf>,
             } else {
                 tree.join(item)
             };
-            if path.exists() {
-                Ok(path)
-            } else {
-                Err(SuiteError::NoSuchTests { path })
-            }
+            path.canonicalize()
+                .map_err(|_| SuiteError::NoSuchTests { path })
         })
         .collect()
 }
@@ -524,8 +522,16 @@ mod tests {
     fn selections_resolve_against_the_tree_and_must_exist() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("Zend/tests")).unwrap();
-        let found = resolve_selections(dir.path(), &[PathBuf::from("Zend/tests")]).unwrap();
-        assert_eq!(found, [dir.path().join("Zend/tests")]);
+        let real = dir.path().canonicalize().unwrap();
+        let found = resolve_selections(
+            dir.path(),
+            &[
+                PathBuf::from("Zend/tests"),
+                PathBuf::from("Zend/tests/../tests"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(found, [real.join("Zend/tests"), real.join("Zend/tests")]);
         let error = resolve_selections(dir.path(), &[PathBuf::from("nope")]).unwrap_err();
         assert!(matches!(error, SuiteError::NoSuchTests { .. }));
         assert!(

@@ -40,8 +40,9 @@ pub fn stop_all(markers: &[String]) -> usize {
         }
         tracing::debug!(?pids, "stopping leftover processes");
         killed += pids.len();
-        let result = Command::new("kill")
-            .arg("-KILL")
+        // The shell's `kill` builtin: a `kill` binary (procps) is not everywhere.
+        let result = Command::new("sh")
+            .args(["-c", "kill -KILL \"$@\" 2>/dev/null; true", "sh"])
             .args(pids.iter().map(u32::to_string))
             .timeout(Duration::from_secs(10))
             .capture();
