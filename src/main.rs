@@ -6,6 +6,13 @@ use wlmake::cli::Cli;
 use wlmake::env_vars::WLMAKE_LOG;
 
 fn main() -> ExitCode {
+    // A reader that goes away (`wlmake doctor | head`) ends the output quietly, as for
+    // other Unix tools, instead of a panic in println!. Children get SIGPIPE's default
+    // disposition anyway.
+    // SAFETY: called before any thread starts; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let default = match cli.global.verbose {
         0 => "warn",

@@ -148,3 +148,21 @@ fn doctor_reports_the_toolchain_and_wasmtime_with_versions() {
         "{stdout}"
     );
 }
+
+/// `wlmake list | head -0`: a reader that has gone away ends the output quietly
+/// (SIGPIPE), not with a panic message.
+#[test]
+fn a_closed_output_pipe_is_not_a_panic() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wlmake"))
+        .current_dir(repo_root())
+        .env_remove("WLMAKE_REPO")
+        .arg("list")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.status.success());
+}

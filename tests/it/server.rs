@@ -1,11 +1,16 @@
-//! `php -S` served from WebAssembly: real HTTP requests on 127.0.0.1 to the PHP
-//! development server running on the real Wasmtime (the Wasmtime flavor takes the
-//! listening socket the runtime opens for it).
+//! `php -S` served from WebAssembly: real HTTP requests on 127.0.0.1 and ::1 to the
+//! PHP development server. The Wasmtime flavor runs on the real Wasmtime 36, which
+//! opens the listening socket for the program; the WasmEdge flavor opens its own
+//! sockets through WasmEdge's socket calls (our socket layer, lib/wasmedge-sockets).
+//! WasmEdge: a real `wasmedge` named by `WLMAKE_WASMEDGE` or found on PATH, else the
+//! test-only stand-in in tests/wasmedge-test-host (WasmEdge's socket calls on
+//! Wasmtime's embedding API; no registry here ships WasmEdge).
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const PHP_74: &str = "php/php-7.4.33";
@@ -34,10 +39,58 @@ fn wasmtime_36() -> PathBuf {
     path
 }
 
-/// Builds the recipe for Wasmtime (a no-op when the build is up to date).
-fn ensure_built(recipe: &str) {
+/// A real WasmEdge when there is one, else the test host (built once per test run).
+fn wasmedge() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        if let Some(path) = std::env::var_os("WLMAKE_WASMEDGE").filter(|p| !p.is_empty()) {
+            return PathBuf::from(path);
+        }
+        if let Some(found) = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|dir| dir.join("wasmedge"))
+            .find(|path| path.is_file())
+        {
+            return found;
+        }
+        let manifest = repo_root().join("tests/wasmedge-test-host/Cargo.toml");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--release", "--quiet", "--manifest-path"])
+            .arg(&manifest)
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the WasmEdge test host failed");
+        repo_root().join("tests/wasmedge-test-host/target/release/wasmedge-test-host")
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Flavor {
+    Wasmtime,
+    Wasmedge,
+}
+
+impl Flavor {
+    fn runtime(self) -> &'static str {
+        match self {
+            Self::Wasmtime => "wasmtime",
+            Self::Wasmedge => "wasmedge",
+        }
+    }
+
+    /// The runtime's environment variable and binary for `wlmake run`.
+    fn binary(self) -> (&'static str, PathBuf) {
+        match self {
+            Self::Wasmtime => ("WLMAKE_WASMTIME", wasmtime_36()),
+            Self::Wasmedge => ("WLMAKE_WASMEDGE", wasmedge().to_path_buf()),
+        }
+    }
+}
+
+/// Builds the recipe for the flavor (a no-op when the build is up to date).
+fn ensure_built(recipe: &str, flavor: Flavor) {
     let out = wlmake()
-        .args(["-q", "build", recipe, "--runtime", "wasmtime"])
+        .args(["-q", "build", recipe, "--runtime", flavor.runtime()])
         .output()
         .unwrap();
     assert!(
@@ -47,8 +100,8 @@ fn ensure_built(recipe: &str) {
     );
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+fn free_port(ip: &str) -> u16 {
+    TcpListener::bind((ip, 0))
         .unwrap()
         .local_addr()
         .unwrap()
@@ -58,17 +111,30 @@ fn free_port() -> u16 {
 /// A running `wlmake run ... -- -S` (wlmake execs the runtime): killed when dropped.
 struct Server {
     child: Child,
+    /// Where clients connect.
     address: SocketAddr,
 }
 
 impl Server {
-    fn start(recipe: &str, docroot: &Path) -> Self {
-        let port = free_port();
-        let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    /// Starts `php -S HOST:PORT`; clients connect to `connect_ip` (the address a
+    /// wildcard or a name stands for).
+    fn start(recipe: &str, flavor: Flavor, host: &str, connect_ip: &str, docroot: &Path) -> Self {
+        let port = free_port(connect_ip);
+        let address = (connect_ip, port)
+            .to_socket_addrs()
+            .unwrap()
+            .next()
+            .unwrap();
+        let listen = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let (variable, binary) = flavor.binary();
         let child = wlmake()
-            .env("WLMAKE_WASMTIME", wasmtime_36())
-            .args(["run", recipe, "--runtime", "wasmtime", "--", "-S"])
-            .arg(address.to_string())
+            .env(variable, binary)
+            .args(["run", recipe, "--runtime", flavor.runtime(), "--", "-S"])
+            .arg(listen)
             .arg("-t")
             .arg(docroot)
             .stdout(Stdio::null())
@@ -126,10 +192,15 @@ impl Drop for Server {
     }
 }
 
-fn serves_static_files_php_pages_posts_and_404(recipe: &str) {
-    ensure_built(recipe);
+fn serves_static_files_php_pages_posts_and_404(recipe: &str, flavor: Flavor) {
+    serves_on(recipe, flavor, "127.0.0.1", "127.0.0.1");
+}
+
+/// The HTTP tests against `php -S HOST:PORT`.
+fn serves_on(recipe: &str, flavor: Flavor, host: &str, connect_ip: &str) {
+    ensure_built(recipe, flavor);
     let docroot = repo_root().join("tests/fixtures/docroot");
-    let server = Server::start(recipe, &docroot);
+    let server = Server::start(recipe, flavor, host, connect_ip, &docroot);
 
     let (status, _, body) = server.request("GET", "/static.txt", "");
     assert_eq!((status, body.as_str()), (200, "plain static text\n"));
@@ -145,21 +216,67 @@ fn serves_static_files_php_pages_posts_and_404(recipe: &str) {
 
     let (status, _, body) = server.request("GET", "/missing.html", "");
     assert_eq!(status, 404, "{body}");
+
+    // WasmEdge reports the peer (accept + sock_getpeeraddr); Wasmtime's preview1
+    // sock_accept cannot, so the server names the client "unknown".
+    let (status, _, body) = server.request("GET", "/peer.php", "");
+    assert_eq!(status, 200, "{body}");
+    let expected = match flavor {
+        Flavor::Wasmedge => connect_ip,
+        Flavor::Wasmtime => "unknown",
+    };
+    assert_eq!(body, format!("remote={expected}\n"));
 }
 
 #[test]
 fn php_74_dev_server_on_wasmtime() {
-    serves_static_files_php_pages_posts_and_404(PHP_74);
+    serves_static_files_php_pages_posts_and_404(PHP_74, Flavor::Wasmtime);
 }
 
 #[test]
 fn php_82_dev_server_on_wasmtime() {
-    serves_static_files_php_pages_posts_and_404(PHP_82);
+    serves_static_files_php_pages_posts_and_404(PHP_82, Flavor::Wasmtime);
+}
+
+#[test]
+fn php_74_dev_server_on_wasmtime_over_ipv6() {
+    serves_on(PHP_74, Flavor::Wasmtime, "::1", "::1");
+}
+
+#[test]
+fn php_74_dev_server_on_wasmedge_ipv4_loopback() {
+    serves_on(PHP_74, Flavor::Wasmedge, "127.0.0.1", "127.0.0.1");
+}
+
+#[test]
+fn php_74_dev_server_on_wasmedge_all_interfaces() {
+    serves_on(PHP_74, Flavor::Wasmedge, "0.0.0.0", "127.0.0.1");
+}
+
+#[test]
+fn php_74_dev_server_on_wasmedge_ipv6_loopback() {
+    serves_on(PHP_74, Flavor::Wasmedge, "::1", "::1");
+}
+
+/// A name goes through WasmEdge's sock_getaddrinfo (numeric hosts never reach it).
+#[test]
+fn php_74_dev_server_on_wasmedge_by_name() {
+    serves_on(PHP_74, Flavor::Wasmedge, "localhost", "127.0.0.1");
+}
+
+#[test]
+fn php_82_dev_server_on_wasmedge_ipv4_loopback() {
+    serves_on(PHP_82, Flavor::Wasmedge, "127.0.0.1", "127.0.0.1");
+}
+
+#[test]
+fn php_82_dev_server_on_wasmedge_ipv6_loopback() {
+    serves_on(PHP_82, Flavor::Wasmedge, "::1", "::1");
 }
 
 #[test]
 fn a_wasmtime_too_new_for_servers_is_refused_with_a_hint() {
-    ensure_built(PHP_74);
+    ensure_built(PHP_74, Flavor::Wasmtime);
     // The default `wasmtime` (49) cannot pass a listening socket to a preview1 program.
     let out = wlmake()
         .env_remove("WLMAKE_WASMTIME")
@@ -183,4 +300,71 @@ fn a_wasmtime_too_new_for_servers_is_refused_with_a_hint() {
         stderr.contains("hint: install Wasmtime 36 beside it"),
         "{stderr}"
     );
+}
+
+/// The socket imports (name -> parameter count) of a built artifact.
+fn socket_imports(recipe: &str, flavor: Flavor) -> Vec<(String, usize)> {
+    let file = repo_root()
+        .join("build-output")
+        .join(recipe)
+        .join(flavor.runtime())
+        .join("php.wasm");
+    let out = wlmake()
+        .args(["inspect", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|import| import["name"].as_str().unwrap().starts_with("sock_"))
+        .map(|import| {
+            (
+                import["name"].as_str().unwrap().to_string(),
+                import["signature"]["params"].as_array().unwrap().len(),
+            )
+        })
+        .collect()
+}
+
+/// One recipe, two flavors: the WasmEdge build opens its own sockets with WasmEdge's
+/// 2-parameter `sock_accept`; the Wasmtime build has none of WasmEdge's calls and
+/// wasi-libc's standard 3-parameter `sock_accept`.
+#[test]
+fn each_flavor_imports_only_its_runtimes_socket_calls() {
+    for recipe in [PHP_74, PHP_82] {
+        ensure_built(recipe, Flavor::Wasmtime);
+        ensure_built(recipe, Flavor::Wasmedge);
+        let wasmedge = socket_imports(recipe, Flavor::Wasmedge);
+        for call in ["sock_open", "sock_bind", "sock_listen", "sock_getaddrinfo"] {
+            assert!(
+                wasmedge.iter().any(|(name, _)| name == call),
+                "{recipe} for wasmedge lacks {call}: {wasmedge:?}"
+            );
+        }
+        assert!(
+            wasmedge.contains(&("sock_accept".into(), 2)),
+            "{wasmedge:?}"
+        );
+
+        let wasmtime = socket_imports(recipe, Flavor::Wasmtime);
+        let standard = ["sock_accept", "sock_recv", "sock_send", "sock_shutdown"];
+        assert!(
+            wasmtime
+                .iter()
+                .all(|(name, _)| standard.contains(&name.as_str())),
+            "{recipe} for wasmtime imports WasmEdge calls: {wasmtime:?}"
+        );
+        assert!(
+            wasmtime.contains(&("sock_accept".into(), 3)),
+            "{wasmtime:?}"
+        );
+    }
 }

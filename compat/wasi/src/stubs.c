@@ -14,6 +14,9 @@
 #include <sys/wait.h>
 
 #define FAIL(value) do { errno = ENOSYS; return (value); } while (0)
+/* Socket and resolver stubs give way to the real functions of
+ * libwlmake-wasmedge-sockets.a in builds for WasmEdge (linked before this library). */
+#define WEAK __attribute__((weak))
 
 int chmod(const char *path, mode_t mode) { (void)path; (void)mode; FAIL(-1); }
 int fchmod(int fd, mode_t mode) { (void)fd; (void)mode; FAIL(-1); }
@@ -49,19 +52,19 @@ pid_t waitpid(pid_t pid, int *status, int options) { (void)pid; (void)status; (v
 FILE *popen(const char *command, const char *mode) { (void)command; (void)mode; FAIL(NULL); }
 int pclose(FILE *stream) { (void)stream; FAIL(-1); }
 
-int socket(int domain, int type, int protocol) { (void)domain; (void)type; (void)protocol; FAIL(-1); }
+WEAK int socket(int domain, int type, int protocol) { (void)domain; (void)type; (void)protocol; FAIL(-1); }
 int socketpair(int domain, int type, int protocol, int fds[2]) { (void)domain; (void)type; (void)protocol; (void)fds; FAIL(-1); }
-int bind(int fd, const struct sockaddr *address, socklen_t length) { (void)fd; (void)address; (void)length; FAIL(-1); }
-int connect(int fd, const struct sockaddr *address, socklen_t length) { (void)fd; (void)address; (void)length; FAIL(-1); }
-int listen(int fd, int backlog) { (void)fd; (void)backlog; FAIL(-1); }
-int getsockname(int fd, struct sockaddr *address, socklen_t *length) { (void)fd; (void)address; (void)length; FAIL(-1); }
-int getpeername(int fd, struct sockaddr *address, socklen_t *length) { (void)fd; (void)address; (void)length; FAIL(-1); }
-ssize_t sendto(int fd, const void *buffer, size_t length, int flags, const struct sockaddr *address, socklen_t address_length)
+WEAK int bind(int fd, const struct sockaddr *address, socklen_t length) { (void)fd; (void)address; (void)length; FAIL(-1); }
+WEAK int connect(int fd, const struct sockaddr *address, socklen_t length) { (void)fd; (void)address; (void)length; FAIL(-1); }
+WEAK int listen(int fd, int backlog) { (void)fd; (void)backlog; FAIL(-1); }
+WEAK int getsockname(int fd, struct sockaddr *address, socklen_t *length) { (void)fd; (void)address; (void)length; FAIL(-1); }
+WEAK int getpeername(int fd, struct sockaddr *address, socklen_t *length) { (void)fd; (void)address; (void)length; FAIL(-1); }
+WEAK ssize_t sendto(int fd, const void *buffer, size_t length, int flags, const struct sockaddr *address, socklen_t address_length)
 { (void)fd; (void)buffer; (void)length; (void)flags; (void)address; (void)address_length; FAIL(-1); }
-ssize_t recvfrom(int fd, void *buffer, size_t length, int flags, struct sockaddr *address, socklen_t *address_length)
+WEAK ssize_t recvfrom(int fd, void *buffer, size_t length, int flags, struct sockaddr *address, socklen_t *address_length)
 { (void)fd; (void)buffer; (void)length; (void)flags; (void)address; (void)address_length; FAIL(-1); }
-int getsockopt(int fd, int level, int name, void *value, socklen_t *length) { (void)fd; (void)level; (void)name; (void)value; (void)length; FAIL(-1); }
-int setsockopt(int fd, int level, int name, const void *value, socklen_t length) { (void)fd; (void)level; (void)name; (void)value; (void)length; FAIL(-1); }
+WEAK int getsockopt(int fd, int level, int name, void *value, socklen_t *length) { (void)fd; (void)level; (void)name; (void)value; (void)length; FAIL(-1); }
+WEAK int setsockopt(int fd, int level, int name, const void *value, socklen_t length) { (void)fd; (void)level; (void)name; (void)value; (void)length; FAIL(-1); }
 
 int sigaction(int sig, const struct sigaction *action, struct sigaction *old)
 {
@@ -80,11 +83,11 @@ struct servent *getservbyname(const char *name, const char *proto) { (void)name;
 struct servent *getservbyport(int port, const char *proto) { (void)port; (void)proto; return NULL; }
 struct protoent *getprotobyname(const char *name) { (void)name; return NULL; }
 struct protoent *getprotobynumber(int proto) { (void)proto; return NULL; }
-int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **result)
+WEAK int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **result)
 { (void)node; (void)service; (void)hints; if (result) *result = NULL; return EAI_FAIL; }
-void freeaddrinfo(struct addrinfo *list) { (void)list; }
-const char *gai_strerror(int code) { (void)code; return "name resolution is not available on WASI"; }
-int getnameinfo(const struct sockaddr *address, socklen_t length, char *host, socklen_t host_length, char *service, socklen_t service_length, int flags)
+WEAK void freeaddrinfo(struct addrinfo *list) { (void)list; }
+WEAK const char *gai_strerror(int code) { (void)code; return "name resolution is not available on WASI"; }
+WEAK int getnameinfo(const struct sockaddr *address, socklen_t length, char *host, socklen_t host_length, char *service, socklen_t service_length, int flags)
 { (void)address; (void)length; (void)host; (void)host_length; (void)service; (void)service_length; (void)flags; return EAI_FAIL; }
 const char *hstrerror(int code) { (void)code; return "name resolution is not available on WASI"; }
 
