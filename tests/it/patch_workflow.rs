@@ -991,8 +991,8 @@ expect-pattern = "^tool 1\\.4\\.2 \\(not 11\\.4\\.2\\)"
 
 /// The walkthrough of docs/patch-workflow.md, step by step, on the real PHP 7.4.33 tree:
 /// start the wasmedge workspace, change the version banner with ordinary git, export it
-/// into the wasmedge set, build, and see the banner. The wasmedge flavor imports nothing
-/// WasmEdge-only, so the real Wasmtime runs it here.
+/// into the wasmedge set, build, and see the banner, run by `wlmake run` on WasmEdge (a
+/// real one when installed, else the test host: the build imports WasmEdge's socket calls).
 #[test]
 fn walkthrough_banner_patch_for_the_wasmedge_flavor() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -1082,12 +1082,9 @@ fn walkthrough_banner_patch_for_the_wasmedge_flavor() {
             .unwrap(),
     )
     .ok();
-    let module = root.join("build-output/php/php-7.4.33/wasmedge/php.wasm");
-    let wasmtime = std::env::var("WLMAKE_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    let run = std::process::Command::new(wasmtime)
-        .arg("run")
-        .arg(&module)
-        .arg("-v")
+    let run = wlmake()
+        .env("WLMAKE_WASMEDGE", crate::support::wasmedge())
+        .args(["run", "php/php-7.4.33", "--runtime", "wasmedge", "--", "-v"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);

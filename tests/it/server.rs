@@ -10,7 +10,6 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const PHP_74: &str = "php/php-7.4.33";
@@ -39,31 +38,6 @@ fn wasmtime_36() -> PathBuf {
     path
 }
 
-/// A real WasmEdge when there is one, else the test host (built once per test run).
-fn wasmedge() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        if let Some(path) = std::env::var_os("WLMAKE_WASMEDGE").filter(|p| !p.is_empty()) {
-            return PathBuf::from(path);
-        }
-        if let Some(found) = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|dir| dir.join("wasmedge"))
-            .find(|path| path.is_file())
-        {
-            return found;
-        }
-        let manifest = repo_root().join("tests/wasmedge-test-host/Cargo.toml");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--release", "--quiet", "--manifest-path"])
-            .arg(&manifest)
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the WasmEdge test host failed");
-        repo_root().join("tests/wasmedge-test-host/target/release/wasmedge-test-host")
-    })
-}
-
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Flavor {
     Wasmtime,
@@ -82,7 +56,7 @@ impl Flavor {
     fn binary(self) -> (&'static str, PathBuf) {
         match self {
             Self::Wasmtime => ("WLMAKE_WASMTIME", wasmtime_36()),
-            Self::Wasmedge => ("WLMAKE_WASMEDGE", wasmedge().to_path_buf()),
+            Self::Wasmedge => ("WLMAKE_WASMEDGE", crate::support::wasmedge().to_path_buf()),
         }
     }
 }
