@@ -166,11 +166,8 @@ impl Drop for Server {
     }
 }
 
-fn serves_static_files_php_pages_posts_and_404(recipe: &str, flavor: Flavor) {
-    serves_on(recipe, flavor, "127.0.0.1", "127.0.0.1");
-}
-
-/// The HTTP tests against `php -S HOST:PORT`.
+/// The HTTP tests against `php -S HOST:PORT`: static file, PHP page, POST body, 404 and
+/// the peer address.
 fn serves_on(recipe: &str, flavor: Flavor, host: &str, connect_ip: &str) {
     ensure_built(recipe, flavor);
     let docroot = repo_root().join("tests/fixtures/docroot");
@@ -204,12 +201,12 @@ fn serves_on(recipe: &str, flavor: Flavor, host: &str, connect_ip: &str) {
 
 #[test]
 fn php_74_dev_server_on_wasmtime() {
-    serves_static_files_php_pages_posts_and_404(PHP_74, Flavor::Wasmtime);
+    serves_on(PHP_74, Flavor::Wasmtime, "127.0.0.1", "127.0.0.1");
 }
 
 #[test]
 fn php_82_dev_server_on_wasmtime() {
-    serves_static_files_php_pages_posts_and_404(PHP_82, Flavor::Wasmtime);
+    serves_on(PHP_82, Flavor::Wasmtime, "127.0.0.1", "127.0.0.1");
 }
 
 #[test]

@@ -113,26 +113,29 @@ void wlmake_fill_sockaddr(struct sockaddr *address, socklen_t *length, int famil
     *length = size;
 }
 
-int bind(int fd, const struct sockaddr *address, socklen_t length)
+typedef int32_t (*address_call)(int32_t, wasmedge_address_t *, int32_t);
+
+/* bind() and connect(): the same address translation, then the WasmEdge call. */
+static int call_with_address(address_call call, int fd, const struct sockaddr *address,
+                             socklen_t length)
 {
     wasmedge_address_t raw;
     int32_t port, error;
 
     if (to_wasmedge(address, length, &raw, &port) < 0)
         return -1;
-    error = wasmedge_sock_bind(fd, &raw, port);
+    error = call(fd, &raw, port);
     return error ? fail(error) : 0;
+}
+
+int bind(int fd, const struct sockaddr *address, socklen_t length)
+{
+    return call_with_address(wasmedge_sock_bind, fd, address, length);
 }
 
 int connect(int fd, const struct sockaddr *address, socklen_t length)
 {
-    wasmedge_address_t raw;
-    int32_t port, error;
-
-    if (to_wasmedge(address, length, &raw, &port) < 0)
-        return -1;
-    error = wasmedge_sock_connect(fd, &raw, port);
-    return error ? fail(error) : 0;
+    return call_with_address(wasmedge_sock_connect, fd, address, length);
 }
 
 int listen(int fd, int backlog)
