@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use super::Session;
 use crate::process::{Command, which};
-use crate::runtime::{Kind, Runtime};
+use crate::runtime::{Kind, Launcher, Runtime};
 use crate::toolchain;
 
 fn report(ok: bool, what: &str, detail: &str) {
@@ -21,6 +21,52 @@ fn version(program: &str) -> Option<String> {
         out.stdout
     };
     Some(text.lines().next().unwrap_or_default().trim().to_string())
+}
+
+/// Wall time of `PROGRAM --version`, the best of three, in milliseconds.
+fn start_up_ms(program: &std::path::Path) -> Option<f64> {
+    (0..3)
+        .filter_map(|_| {
+            let start = std::time::Instant::now();
+            Command::new(program).arg("--version").capture().ok()?;
+            Some(start.elapsed().as_secs_f64() * 1000.0)
+        })
+        .reduce(f64::min)
+}
+
+/// A launcher script on PATH costs its start-up on every run: say what it costs and
+/// whether wlmake got past it.
+fn report_launcher(runtime: &Runtime) {
+    let native = start_up_ms(&runtime.binary);
+    match &runtime.launcher {
+        Launcher::Native => {}
+        Launcher::Resolved { script } => {
+            let through = start_up_ms(script);
+            println!(
+                "        note: `{}` on PATH is a launcher script; wlmake runs the binary it starts ({} per start instead of {})",
+                script.display(),
+                ms(native),
+                ms(through),
+            );
+        }
+        Launcher::Unresolved { script } => println!(
+            "        warning: `{}` is a launcher script wlmake cannot see through: each run pays {} of start-up\n        hint: set {} to the runtime's binary itself, or put its folder before `{}` on PATH",
+            script.display(),
+            ms(native),
+            match runtime.kind {
+                Kind::Wasmtime => crate::env_vars::WLMAKE_WASMTIME,
+                Kind::Wasmedge => crate::env_vars::WLMAKE_WASMEDGE,
+            },
+            script
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+fn ms(value: Option<f64>) -> String {
+    value.map_or_else(|| "unknown".into(), |v| format!("{v:.0} ms"))
 }
 
 /// Prints one line per tool; exits 1 when something needed for a build is missing.
@@ -101,12 +147,21 @@ pub fn doctor(_session: &Session) -> Result<i32> {
     println!("runtimes:");
     for kind in [Kind::Wasmtime, Kind::Wasmedge] {
         match Runtime::find(kind) {
-            Ok(runtime) => report(
-                true,
-                kind.name(),
-                &format!("{} ({})", runtime.binary.display(), runtime.version),
-            ),
-            Err(error) => report(false, kind.name(), &error.hint().unwrap_or_default()),
+            Ok(runtime) => {
+                report(
+                    true,
+                    kind.name(),
+                    &format!("{} ({})", runtime.binary.display(), runtime.version),
+                );
+                report_launcher(&runtime);
+            }
+            Err(error) => {
+                let detail = match error.hint() {
+                    Some(hint) => format!("{error}; {hint}"),
+                    None => error.to_string(),
+                };
+                report(false, kind.name(), &detail);
+            }
         }
     }
     println!("optional:");

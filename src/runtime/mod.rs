@@ -1,6 +1,7 @@
 //! WASI runtimes: find them, run artifacts on them with the right flags, run smoke tests.
 
 pub mod abi;
+pub mod discover;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::env_vars::{WLMAKE_WASMEDGE, WLMAKE_WASMTIME};
-use crate::process::{Captured, Command, ProcessError, which};
+use crate::process::{Captured, Command, ProcessError};
+pub use discover::Launcher;
+
+/// Cache bucket of remembered version probes (`<cache>/runtimes-v1/<key>.json`).
+pub const RUNTIMES_BUCKET: &str = "runtimes-v1";
 use crate::recipe::{Expectation, SmokeTest};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +23,12 @@ pub enum RuntimeError {
     NotFound {
         name: String,
         variable: &'static str,
+    },
+    #[error("{variable}=`{value}` cannot be used: {reason}")]
+    Unusable {
+        variable: &'static str,
+        value: String,
+        reason: discover::Unusable,
     },
     #[error("unknown runtime `{0}`")]
     Unknown(String),
@@ -39,6 +50,9 @@ impl RuntimeError {
             Self::NotFound { variable, .. } => format!(
                 "no registry ships WasmEdge: install it from its release archive and put `wasmedge` on PATH, or set {variable}"
             ),
+            Self::Unusable { variable, .. } => format!(
+                "point {variable} at the runtime's executable, or unset it to use the one on PATH"
+            ),
             Self::Unknown(_) => "known runtimes: wasmtime, wasmedge".into(),
             Self::BadEnv(_) => "pass guest variables as --env NAME=VALUE".into(),
             Self::ServerUnsupported { .. } => format!(
@@ -59,8 +73,11 @@ pub enum Kind {
 #[derive(Debug, Clone, Serialize)]
 pub struct Runtime {
     pub kind: Kind,
+    /// The native program that runs (a launcher found on PATH is resolved past).
     pub binary: PathBuf,
     pub version: String,
+    /// How the binary was reached on PATH (`native` for an explicit or native one).
+    pub launcher: Launcher,
 }
 
 /// A host folder made visible to the guest.
@@ -136,32 +153,31 @@ impl Kind {
 }
 
 impl Runtime {
-    /// The binary named by the runtime's environment variable, else the one on PATH.
+    /// The binary named by the runtime's environment variable (an error when it is not
+    /// usable: never a silent fall back to PATH), else the one on PATH with launcher
+    /// scripts resolved. The version probe is remembered in the cache until the binary
+    /// changes.
     pub fn find(kind: Kind) -> Result<Self, RuntimeError> {
-        let binary = std::env::var_os(kind.variable())
-            .map(PathBuf::from)
-            .and_then(|path| which(&path.to_string_lossy()))
-            .or_else(|| which(kind.name()))
-            .ok_or(RuntimeError::NotFound {
+        let located = match std::env::var(kind.variable()) {
+            Ok(value) if !value.is_empty() => {
+                discover::explicit(&value).map_err(|reason| RuntimeError::Unusable {
+                    variable: kind.variable(),
+                    value: value.clone(),
+                    reason,
+                })?
+            }
+            _ => discover::from_path(kind.name()).ok_or(RuntimeError::NotFound {
                 name: kind.name().into(),
                 variable: kind.variable(),
-            })?;
-        let version = Command::new(&binary)
-            .arg("--version")
-            .capture()
-            .map(|out| {
-                out.stdout
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string()
-            })
-            .unwrap_or_else(|_| "unknown".into());
+            })?,
+        };
+        let cache = crate::source::Cache::from_env().ok();
+        let version = discover::version(&located.binary, cache.as_ref().map(|c| c.root()));
         Ok(Self {
             kind,
-            binary,
+            binary: located.binary,
             version,
+            launcher: located.launcher,
         })
     }
 
@@ -396,6 +412,7 @@ mod tests {
             kind: Kind::Wasmtime,
             binary: "wasmtime".into(),
             version: String::new(),
+            launcher: Launcher::Native,
         };
         assert_eq!(
             wasmtime
@@ -407,6 +424,7 @@ mod tests {
             kind: Kind::Wasmedge,
             binary: "wasmedge".into(),
             version: String::new(),
+            launcher: Launcher::Native,
         };
         assert_eq!(
             wasmedge

@@ -105,7 +105,9 @@ pub fn lock_exclusive(path: &Path) -> Result<LockGuard, SourceError> {
 }
 
 /// Writes `bytes` to `path` through a temp file in `folder` and a rename.
-fn write_atomically(folder: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes `path` through a temp file in `folder` and a rename: readers see the old
+/// content or the new, never a part.
+pub(crate) fn write_atomically(folder: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut temp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(folder)?;

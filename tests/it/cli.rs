@@ -4,12 +4,17 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+/// The cache folder of this module's runs: in cargo's scratch folder, not the repository.
+fn cache_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-cache")
+}
+
 fn wlmake_in(dir: &Path) -> Command {
     let mut command = Command::cargo_bin("wlmake").unwrap();
     command
         .current_dir(dir)
         .env_remove("WLMAKE_REPO")
-        .env("WLMAKE_CACHE_DIR", dir.join("cache"))
+        .env("WLMAKE_CACHE_DIR", cache_dir())
         .env("COLUMNS", "100");
     command
 }
@@ -165,4 +170,25 @@ fn a_closed_output_pipe_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.status.success());
+}
+
+#[test]
+fn an_unusable_runtime_variable_is_an_error_not_a_fall_back_to_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-wasmtime-here");
+    let (_, stdout, _) = run(wlmake_in(repo_root())
+        .env("WLMAKE_WASMTIME", &missing)
+        .arg("doctor"));
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("wasmtime") && !l.contains("hint"))
+        .unwrap_or_default();
+    assert!(line.starts_with("missing"), "{stdout}");
+    assert!(
+        line.contains(&format!(
+            "WLMAKE_WASMTIME=`{}` cannot be used",
+            missing.display()
+        )),
+        "{stdout}"
+    );
 }
