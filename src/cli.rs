@@ -8,7 +8,14 @@ use crate::env_vars;
 
 /// Build language interpreters (PHP first) for WebAssembly/WASI from recipes.
 #[derive(Debug, Parser)]
-#[command(name = "wlmake", version, propagate_version = true)]
+#[command(
+    name = "wlmake",
+    version,
+    propagate_version = true,
+    after_help = "Exit codes: 0 success, 1 a step failed (fetch, build, ...), 2 bad input (recipe, flag, \
+                  environment variable), 3 tests ran and failed, 4 a needed tool is missing \
+                  (toolchain, runtime, native PHP, container engine)."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -60,6 +67,23 @@ pub enum Command {
     Matrix(MatrixArgs),
     /// Collect built artifacts under release names, with their manifests and SHA256SUMS.
     ReleaseAssets(ReleaseAssetsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print wlmake's man page, or write one page per command into a folder.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `wlmake.1` and `wlmake-COMMAND.1` pages into this folder instead.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -24,16 +24,62 @@ use crate::toolchain::ToolchainError;
 #[error("{0}")]
 pub struct Reported(pub String);
 
-/// Which exit code an error gets: 2 for bad input (recipes, flags), 1 otherwise.
+/// Smoke tests or an upstream suite found failures (already listed on stdout).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TestsFailed(pub String);
+
+/// The documented exit codes (README "Exit codes").
+pub mod exit {
+    /// A build, fetch or other step failed.
+    pub const FAILURE: i32 = 1;
+    /// Bad input: a recipe, a flag, an environment variable.
+    pub const BAD_INPUT: i32 = 2;
+    /// Tests ran and some failed (smoke tests, an upstream suite's regressions).
+    pub const TESTS_FAILED: i32 = 3;
+    /// A tool wlmake needs is missing: toolchain, runtime, native PHP, container engine.
+    pub const MISSING_TOOL: i32 = 4;
+}
+
+/// Which exit code an error gets (see [`exit`]); the first kind found along the cause
+/// chain decides.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
-    let bad_input = error.chain().any(|cause| {
-        cause.downcast_ref::<RecipeError>().is_some()
-            || cause.downcast_ref::<RuntimeError>().is_some()
+    for cause in error.chain() {
+        if cause.downcast_ref::<RecipeError>().is_some()
             || cause
                 .downcast_ref::<ReleaseError>()
                 .is_some_and(ReleaseError::is_bad_input)
-    });
-    if bad_input { 2 } else { 1 }
+        {
+            return exit::BAD_INPUT;
+        }
+        if let Some(error) = cause.downcast_ref::<RuntimeError>() {
+            return match error {
+                RuntimeError::NotFound { .. } => exit::MISSING_TOOL,
+                _ => exit::BAD_INPUT,
+            };
+        }
+        if cause.downcast_ref::<TestsFailed>().is_some()
+            || matches!(
+                cause.downcast_ref::<SuiteError>(),
+                Some(SuiteError::Regressions { .. })
+            )
+        {
+            return exit::TESTS_FAILED;
+        }
+        if matches!(
+            cause.downcast_ref::<ToolchainError>(),
+            Some(ToolchainError::NotFound { .. } | ToolchainError::BadWasiSdk(_))
+        ) || matches!(
+            cause.downcast_ref::<SuiteError>(),
+            Some(SuiteError::NoNativePhp | SuiteError::NoTimeoutProgram)
+        ) || matches!(
+            cause.downcast_ref::<ContainerError>(),
+            Some(ContainerError::NoEngine { .. } | ContainerError::Unusable { .. })
+        ) {
+            return exit::MISSING_TOOL;
+        }
+    }
+    exit::FAILURE
 }
 
 fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
@@ -88,6 +134,51 @@ pub fn render(error: &anyhow::Error) -> String {
 mod tests {
     use super::*;
     use anyhow::Context;
+
+    #[test]
+    fn exit_codes_follow_the_error_kind_along_the_chain() {
+        let code = |error: anyhow::Error| exit_code(&error.context("while doing something"));
+        assert_eq!(
+            code(RuntimeError::Unknown("x".into()).into()),
+            exit::BAD_INPUT
+        );
+        assert_eq!(
+            code(
+                RuntimeError::NotFound {
+                    name: "wasmedge".into(),
+                    variable: "WLMAKE_WASMEDGE"
+                }
+                .into()
+            ),
+            exit::MISSING_TOOL
+        );
+        assert_eq!(
+            code(
+                ToolchainError::NotFound {
+                    missing: "clang".into()
+                }
+                .into()
+            ),
+            exit::MISSING_TOOL
+        );
+        assert_eq!(code(SuiteError::NoNativePhp.into()), exit::MISSING_TOOL);
+        assert_eq!(
+            code(TestsFailed("2 smoke test(s) failed".into()).into()),
+            exit::TESTS_FAILED
+        );
+        assert_eq!(
+            code(
+                SuiteError::Regressions {
+                    unexpected: 1,
+                    now_passing: 0,
+                    list: "x.txt".into()
+                }
+                .into()
+            ),
+            exit::TESTS_FAILED
+        );
+        assert_eq!(code(anyhow::anyhow!("make failed")), exit::FAILURE);
+    }
 
     #[test]
     fn render_shows_causes_and_the_first_hint() {

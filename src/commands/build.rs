@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use super::Session;
 use crate::build::{self, BuildContext, BuildOutcome};
 use crate::cli::{BuildArgs, BuildTarget, FetchArgs, RunArgs, TestArgs};
-use crate::error::Reported;
+use crate::error::TestsFailed;
 use crate::output::{Manifest, OutputError, output_dir};
 use crate::recipe::{Recipe, Repository};
 use crate::runtime::{self, Invocation, Kind, Preopen, Runtime};
@@ -236,7 +236,7 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
     }
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
-        return Err(Reported(format!("{failed} smoke test(s) of {} failed", recipe.id)).into());
+        return Err(TestsFailed(format!("{failed} smoke test(s) of {} failed", recipe.id)).into());
     }
     if passed == 0 {
         bail!("no smoke test matched");

@@ -1,6 +1,7 @@
 //! The work behind each subcommand. This layer may print; core modules may not.
 
 mod build;
+mod docs;
 mod doctor;
 mod inspect;
 mod inspect_recipes;
@@ -91,6 +92,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::New(args) => patch::new_recipe(&session, &args).map(|()| 0),
         Command::Matrix(args) => release::matrix(&session, &args).map(|()| 0),
         Command::ReleaseAssets(args) => release::release_assets(&session, &args).map(|()| 0),
+        Command::Completions(args) => docs::completions(&args).map(|()| 0),
+        Command::Man(args) => docs::man(&args).map(|()| 0),
     };
     session.reporter.finish();
     result

@@ -192,3 +192,59 @@ fn an_unusable_runtime_variable_is_an_error_not_a_fall_back_to_path() {
         "{stdout}"
     );
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_command_definitions() {
+    let (code, stdout, _) = run(wlmake_in(repo_root()).args(["completions", "bash"]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("_wlmake()"), "{stdout}");
+    for command in ["build", "release-assets", "completions"] {
+        assert!(
+            stdout.contains(command),
+            "`{command}` missing from completions"
+        );
+    }
+    let (code, stdout, _) = run(wlmake_in(repo_root()).args(["completions", "fish"]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("complete -c wlmake"), "{stdout}");
+
+    let (code, page, _) = run(wlmake_in(repo_root()).arg("man"));
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH wlmake 1"), "{page}");
+    assert!(page.contains("Exit codes"), "{page}");
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(wlmake_in(repo_root())
+        .args(["man", "--out-dir"])
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{stderr}");
+    let build = std::fs::read_to_string(dir.path().join("wlmake-build.1")).unwrap();
+    assert!(build.contains("\\-\\-runtime"), "{build}");
+}
+
+#[test]
+fn exit_codes_say_what_kind_of_failure_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing built in this output folder: a failure (1) that says how to build.
+    let (code, _, stderr) = run(wlmake_in(repo_root())
+        .env("WLMAKE_OUTPUT_DIR", dir.path().join("out"))
+        .args(["run", "php/php-7.4.33", "--runtime", "wasmedge", "--", "-v"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("wlmake build php/php-7.4.33 --runtime wasmedge"),
+        "{stderr}"
+    );
+    // No toolchain on PATH: a missing tool (4).
+    let empty = dir.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, _, stderr) = run(wlmake_in(repo_root())
+        .env("PATH", &empty)
+        .env_remove("WASI_SDK_PATH")
+        .env("WLMAKE_WORK_DIR", dir.path().join("work"))
+        .env("WLMAKE_OUTPUT_DIR", dir.path().join("out"))
+        .args(["build", "php/php-7.4.33", "--runtime", "wasmtime"]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("no wasm toolchain found"), "{stderr}");
+    // A bad flag value: bad input (2).
+    let (code, _, _) = run(wlmake_in(repo_root()).args(["completions", "tcsh"]));
+    assert_eq!(code, 2);
+}
