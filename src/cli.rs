@@ -67,10 +67,28 @@ pub enum Command {
     Matrix(MatrixArgs),
     /// Collect built artifacts under release names, with their manifests and SHA256SUMS.
     ReleaseAssets(ReleaseAssetsArgs),
+    /// Benchmark a build against the machine's native interpreter (not a test).
+    Bench(BenchArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print wlmake's man page, or write one page per command into a folder.
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub target: BuildTarget,
+    /// Runs of each scenario.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+    /// Also write the results as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// WasmEdge: AOT-compile the artifact first (minutes; reused while it is unchanged)
+    /// and measure that too.
+    #[arg(long)]
+    pub aot: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! Each module has its own error enum with a `hint()`; the first hint found along the
 //! cause chain is shown.
 
+use crate::bench::BenchError;
 use crate::commands::release::ReleaseError;
 use crate::container::ContainerError;
 use crate::output::OutputError;
@@ -91,6 +92,7 @@ fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
         };
     }
     try_hint!(
+        BenchError,
         RecipeError,
         SourceError,
         PatchError,

@@ -3,6 +3,7 @@
 //! The pipeline, one folder per stage:
 //! recipe -> source -> patch -> toolchain -> build -> output -> runtime.
 
+pub mod bench;
 pub mod build;
 pub mod cli;
 pub mod commands;

@@ -1,5 +1,6 @@
 //! The work behind each subcommand. This layer may print; core modules may not.
 
+mod bench;
 mod build;
 mod docs;
 mod doctor;
@@ -92,6 +93,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::New(args) => patch::new_recipe(&session, &args).map(|()| 0),
         Command::Matrix(args) => release::matrix(&session, &args).map(|()| 0),
         Command::ReleaseAssets(args) => release::release_assets(&session, &args).map(|()| 0),
+        Command::Bench(args) => bench::bench(&session, &args).map(|()| 0),
         Command::Completions(args) => docs::completions(&args).map(|()| 0),
         Command::Man(args) => docs::man(&args).map(|()| 0),
     };

@@ -106,6 +106,8 @@ impl Preopen {
 /// Everything one run needs besides the module.
 #[derive(Debug, Clone, Default)]
 pub struct Invocation {
+    /// Flags for the runtime itself (`-C cache=n`, `--allow-precompiled`), before the module.
+    pub runtime_args: Vec<String>,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
     pub preopens: Vec<Preopen>,
@@ -216,7 +218,7 @@ impl Runtime {
         let mut command = Command::new(&self.binary);
         match self.kind {
             Kind::Wasmtime => {
-                command = command.arg("run");
+                command = command.arg("run").args(&invocation.runtime_args);
                 if let Some(address) = &invocation.listen {
                     command = command
                         .args(["-S", "preview2=n", "-S"])
@@ -234,6 +236,7 @@ impl Runtime {
                 }
             }
             Kind::Wasmedge => {
+                command = command.args(&invocation.runtime_args);
                 for preopen in &invocation.preopens {
                     command = command.arg("--dir").arg(format!(
                         "{}:{}",

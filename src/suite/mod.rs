@@ -254,8 +254,9 @@ impl NativePhp {
     }
 }
 
-/// Compiles `wasm` for `runtime` into `dest` unless the same artifact was compiled by the
-/// same runtime version before. Returns whether it compiled.
+/// Compiles `wasm` for `runtime` (Wasmtime's `.cwasm`, WasmEdge's AOT form) into `dest`
+/// unless the same artifact was compiled by the same runtime version before. Returns
+/// whether it compiled.
 pub fn precompile(
     runtime: &Runtime,
     wasm: &Path,
@@ -269,13 +270,19 @@ pub fn precompile(
         return Ok(false);
     }
     let partial = dest.with_extension("cwasm.partial");
-    Command::new(&runtime.binary)
-        .arg("compile")
-        .arg(wasm)
-        .arg("-o")
-        .arg(&partial)
-        .timeout(Duration::from_secs(1800))
-        .run_logged(log)?;
+    // Wasmtime writes a `.cwasm`; WasmEdge a `.wasm` with native code in a section.
+    let command = match runtime.kind {
+        crate::runtime::Kind::Wasmtime => Command::new(&runtime.binary)
+            .arg("compile")
+            .arg(wasm)
+            .arg("-o")
+            .arg(&partial),
+        crate::runtime::Kind::Wasmedge => Command::new(&runtime.binary)
+            .arg("compile")
+            .arg(wasm)
+            .arg(&partial),
+    };
+    command.timeout(Duration::from_secs(1800)).run_logged(log)?;
     let written = std::fs::rename(&partial, dest).and_then(|()| std::fs::write(&stamp, key));
     written.map_err(|source| ProcessError::Log {
         path: dest.to_path_buf(),

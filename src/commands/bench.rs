@@ -1,0 +1,99 @@
+//! `wlmake bench`: the interpreter's own benchmark scripts and its start-up, wasm
+//! against native, as a Markdown table (and JSON).
+
+use anyhow::{Context, Result, bail};
+
+use super::Session;
+use crate::bench::{self, Report, Setup};
+use crate::cli::BenchArgs;
+use crate::reporter::Reporter;
+use crate::runtime::{Kind, Runtime};
+use crate::source;
+use crate::suite::{self, NativePhp};
+
+pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
+    let repo = session.repository()?;
+    let (recipe, dir, manifest) = super::build::built(session, &repo, &args.target)?;
+    if recipe.language != "php" {
+        bail!(
+            "wlmake bench runs PHP's Zend/bench.php and Zend/micro_bench.php; `{}` is a {} recipe",
+            recipe.id,
+            recipe.language
+        );
+    }
+    let kind = Kind::parse(&args.target.runtime)?;
+    let runtime = Runtime::find(kind)?;
+    let native = NativePhp::find()?;
+    let artifact = manifest
+        .artifacts
+        .iter()
+        .find(|a| a.name == "php")
+        .context("the build has no `php` artifact")?;
+    let module = dir.join(&artifact.path);
+
+    // The scripts come from the recipe's own source tree.
+    let work = session
+        .work_root(&repo)
+        .join("bench")
+        .join(&recipe.id.0)
+        .join(&args.target.runtime);
+    std::fs::create_dir_all(&work)
+        .with_context(|| format!("cannot create `{}`", work.display()))?;
+    let _lock = source::lock_exclusive(&work.join(".lock"))?;
+    session.reporter.step("source");
+    let tree = work.join("src");
+    source::prepare(
+        &recipe.source,
+        &session.cache()?,
+        &session.fetch_options(),
+        &tree,
+        &session.reporter,
+    )
+    .with_context(|| format!("cannot prepare the source of `{}`", recipe.id))?;
+
+    let precompiled = match kind {
+        Kind::Wasmtime => Some(work.join("php.cwasm")),
+        Kind::Wasmedge if args.aot => Some(work.join("php.aot.wasm")),
+        Kind::Wasmedge => None,
+    };
+    if let Some(dest) = &precompiled {
+        session.reporter.step("precompile php");
+        suite::precompile(
+            &runtime,
+            &module,
+            &artifact.sha256,
+            dest,
+            &work.join("compile.log"),
+        )
+        .with_context(|| format!("cannot precompile `{}`", module.display()))?;
+    }
+
+    let setup = Setup {
+        runtime: &runtime,
+        module: &module,
+        precompiled: precompiled.as_deref(),
+        native: &native.binary,
+        scripts: &tree.join("Zend"),
+        runs: args.runs as usize,
+    };
+    let (rows, mut notes) = bench::run(&setup, &|name| session.reporter.step(name))?;
+    if kind == Kind::Wasmedge && !args.aot {
+        notes.push("WasmEdge ran its interpreter; --aot measures its AOT form too".into());
+    }
+    let report = Report {
+        recipe: recipe.id.0.clone(),
+        runtime: kind.name().into(),
+        runtime_version: runtime.version.clone(),
+        artifact_sha256: artifact.sha256.clone(),
+        native: format!("PHP {} ({})", native.version, native.binary.display()),
+        runs: args.runs as usize,
+        rows,
+        notes,
+    };
+    print!("{}", bench::markdown(&report));
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report).expect("serializable") + "\n";
+        std::fs::write(path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    Ok(())
+}
