@@ -1,6 +1,7 @@
 //! The work behind each subcommand. This layer may print; core modules may not.
 
 mod build;
+mod cache;
 mod doctor;
 mod inspect;
 mod inspect_recipes;
@@ -83,6 +84,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Lint => inspect_recipes::lint(&session).map(|()| 0),
         Command::Fetch(args) => build::fetch(&session, &args).map(|()| 0),
         Command::Build(args) => build::build(&session, &args).map(|_| 0),
+        Command::Identity(target) => build::identity(&session, &target).map(|()| 0),
+        Command::Cache(args) => cache::cache(&session, &args).map(|()| 0),
         Command::Run(args) => build::run(&session, &args),
         Command::Test(args) => build::test(&session, &args).map(|()| 0),
         Command::Doctor => doctor::doctor(&session),
