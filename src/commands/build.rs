@@ -11,6 +11,7 @@ use crate::env_vars;
 use crate::error::Reported;
 use crate::output::{Manifest, OutputError, output_dir};
 use crate::recipe::{Recipe, Repository};
+use crate::reporter::Reporter;
 use crate::runtime::{self, Invocation, Kind, Preopen, Runtime};
 use crate::source;
 use crate::store::remote::Remote;
@@ -121,6 +122,14 @@ pub fn identity(session: &Session, target: &BuildTarget) -> Result<()> {
 
 pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
     if let Some(engine) = &args.container {
+        // The container's wlmake uses the mounted cache folder (store included) with its
+        // defaults; the remote cache and --no-cache are not passed in (yet).
+        if args.cache.no_cache || args.cache.cache_url.is_some() {
+            session.reporter.warn(
+                "--no-cache and the remote build cache are not passed into --container builds \
+                 (the local build cache is used as it is)",
+            );
+        }
         return super::release::build_in_container(session, args, engine.as_deref());
     }
     let start = Instant::now();
