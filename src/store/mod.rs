@@ -456,14 +456,30 @@ impl Store {
         remove_dir(&self.entry_dir(identity))
     }
 
-    /// Removes damaged entries, entries unused for longer than `max_age`, then the least
-    /// recently used entries until the store holds at most `max_size` bytes.
+    /// Removes day-old temp folders, damaged entries, entries unused for longer than
+    /// `max_age`, then the least recently used entries until the store holds at most
+    /// `max_size` bytes.
     pub fn gc(
         &self,
         max_size: Option<u64>,
         max_age: Option<Duration>,
         now: SystemTime,
     ) -> Result<Vec<Summary>, StoreError> {
+        // Temp folders of killed processes (a day old: none is still being written).
+        if let Ok(read) = fs::read_dir(&self.root) {
+            for item in read.flatten() {
+                let stale = item
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|time| {
+                        now.duration_since(time)
+                            .is_ok_and(|age| age > Duration::from_secs(86400))
+                    });
+                if stale && item.file_name().to_string_lossy().starts_with(".tmp-") {
+                    let _ = fs::remove_dir_all(item.path());
+                }
+            }
+        }
         let mut entries = self.list()?;
         // Oldest use first.
         entries.reverse();
@@ -568,6 +584,8 @@ fn remove_dir(dir: &Path) -> Result<(), StoreError> {
         std::process::id(),
         dir.file_name().and_then(|n| n.to_str()).unwrap_or("entry")
     ));
+    // A leftover of a process with the same id that died while removing.
+    let _ = fs::remove_dir_all(&aside);
     fs::rename(dir, &aside).map_err(StoreError::io("remove", dir))?;
     fs::remove_dir_all(&aside).map_err(StoreError::io("remove", &aside))
 }
