@@ -31,7 +31,7 @@ pub struct GlobalArgs {
     /// Print only errors and results: no progress bars, no status lines.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Cache root for downloaded sources.
+    /// Cache root for downloaded sources and finished builds.
     #[arg(long, global = true, env = env_vars::WLMAKE_CACHE_DIR, hide_env_values = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// An archive mirror tried first: a base URL or a folder of pre-seeded archives.
@@ -51,6 +51,10 @@ pub enum Command {
     Lint,
     /// Build a recipe for a runtime: fetch, patch, configure, make, collect artifacts.
     Build(BuildArgs),
+    /// Print a build's identity (the build cache key) without building.
+    Identity(BuildTarget),
+    /// The store of finished builds: list, garbage-collect, remove entries.
+    Cache(CacheArgs),
     /// Run a built artifact on its runtime.
     Run(RunArgs),
     /// Run a recipe's smoke tests on its runtime.
@@ -139,12 +143,14 @@ pub struct BuildTarget {
 pub struct BuildArgs {
     #[command(flatten)]
     pub target: BuildTarget,
-    /// Rebuild even when nothing changed.
+    /// Rebuild even when nothing changed (the build cache is not read).
     #[arg(long)]
     pub force: bool,
     /// Parallel make jobs (default: one per core).
     #[arg(short, long)]
     pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub cache: BuildCacheArgs,
     /// Build inside the builder image (`docker/`) with this engine (default: the first of
     /// docker, podman that works).
     #[arg(long, value_name = "ENGINE", num_args = 0..=1, value_parser = ["docker", "podman"])]
@@ -152,6 +158,63 @@ pub struct BuildArgs {
     /// The builder image `--container` runs.
     #[arg(long, value_name = "IMAGE", env = env_vars::WLMAKE_CONTAINER_IMAGE, hide_env_values = true, default_value = crate::container::DEFAULT_IMAGE)]
     pub container_image: String,
+}
+
+/// How `wlmake build` uses the build cache (docs/cache.md).
+#[derive(Debug, Args, Clone)]
+pub struct BuildCacheArgs {
+    /// Build for real: do not take the build from the build cache (it is still stored).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// A remote build cache (HTTP GET/PUT/HEAD, `<URL>/builds-v1/<identity>/<file>`),
+    /// read before building.
+    #[arg(long, value_name = "URL", env = env_vars::WLMAKE_CACHE_URL, hide_env_values = true)]
+    pub cache_url: Option<String>,
+    /// Push builds the remote cache lacks (with `Authorization: Bearer
+    /// $WLMAKE_CACHE_TOKEN` when that is set).
+    #[arg(long, env = env_vars::WLMAKE_CACHE_PUSH, hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
+    pub cache_push: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub command: CacheCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List the stored builds: recipe, runtime, identity, size, age, last use.
+    Ls,
+    /// Remove damaged entries, entries unused for longer than --max-age, then the least
+    /// recently used until the store fits in --max-size.
+    Gc(CacheGcArgs),
+    /// Remove the entry whose identity starts with IDENTITY-PREFIX, or every entry.
+    Rm(CacheRmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CacheGcArgs {
+    /// Largest total size to keep, e.g. `500M`, `10G`.
+    #[arg(long, value_name = "SIZE", value_parser = crate::store::units::parse_size)]
+    pub max_size: Option<u64>,
+    /// Remove entries not used for this long, e.g. `12h`, `30d`, `2w`.
+    #[arg(long, value_name = "DURATION", value_parser = crate::store::units::parse_duration)]
+    pub max_age: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheRmArgs {
+    /// The start of an identity, as `wlmake cache ls` shows it.
+    #[arg(
+        value_name = "IDENTITY-PREFIX",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub prefix: Option<String>,
+    /// Remove every entry.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,13 @@
 //! Every environment variable wlmake reads, declared in one place.
 
-/// Cache root (default: the XDG cache dir + `/wlmake`).
+/// Cache root (default: the XDG cache dir + `/wlmake`): sources and finished builds.
 pub const WLMAKE_CACHE_DIR: &str = "WLMAKE_CACHE_DIR";
+/// A remote build cache, `http(s)://host/path` (same as `--cache-url`; docs/cache.md).
+pub const WLMAKE_CACHE_URL: &str = "WLMAKE_CACHE_URL";
+/// `1`: push finished builds to the remote build cache (same as `--cache-push`).
+pub const WLMAKE_CACHE_PUSH: &str = "WLMAKE_CACHE_PUSH";
+/// Sent as `Authorization: Bearer <token>` to the remote build cache when set.
+pub const WLMAKE_CACHE_TOKEN: &str = "WLMAKE_CACHE_TOKEN";
 /// Extra archive mirrors tried before the recipe's URLs: base URLs (`http://host/path`) or
 /// folders holding pre-seeded archives, separated by whitespace or commas.
 pub const WLMAKE_MIRROR: &str = "WLMAKE_MIRROR";

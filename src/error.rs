@@ -16,6 +16,8 @@ use crate::recipe::RecipeError;
 use crate::runtime::RuntimeError;
 use crate::runtime::abi::AbiError;
 use crate::source::SourceError;
+use crate::store::StoreError;
+use crate::store::remote::RemoteError;
 use crate::suite::SuiteError;
 use crate::toolchain::ToolchainError;
 
@@ -106,7 +108,9 @@ fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
         AbiError,
         ContainerError,
         ReleaseError,
-        SuiteError
+        SuiteError,
+        StoreError,
+        RemoteError
     );
     None
 }

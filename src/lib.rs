@@ -17,5 +17,6 @@ pub mod recipe;
 pub mod reporter;
 pub mod runtime;
 pub mod source;
+pub mod store;
 pub mod suite;
 pub mod toolchain;

@@ -12,6 +12,10 @@ pub trait Reporter: Sync {
     fn task_finish(&self) {}
     /// An informational line for the user (`using cached archive ...`).
     fn info(&self, _message: &str) {}
+    /// Something went wrong but the command goes on (an unreachable build cache).
+    fn warn(&self, message: &str) {
+        self.info(&format!("warning: {message}"));
+    }
 }
 
 /// Reports nothing: for tests and `--quiet`.

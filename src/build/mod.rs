@@ -4,6 +4,8 @@
 //! [`run`] performs the steps: identity, fetch, patch, dependencies, configure, make,
 //! collect.
 
+mod cached;
+pub mod identity;
 pub mod settings;
 
 use std::collections::BTreeMap;
@@ -20,11 +22,21 @@ use crate::recipe::{Recipe, RecipeId, Repository, SourceSpec};
 use crate::reporter::Reporter;
 use crate::runtime::abi;
 use crate::source::{self, Cache, FetchOptions};
+use crate::store::remote::Remote;
 use crate::toolchain::Toolchain;
+use identity::{BUILD_LOGIC_VERSION, DEFAULT_PROFILE, IdentityInputs};
 use settings::{Placeholders, Settings, toolchain_env};
 
-/// Bump when what a build does changes in a way that must invalidate earlier builds.
-const BUILD_LOGIC_VERSION: u32 = 1;
+/// How a build uses the build cache (`<cache root>/builds-v1`, docs/cache.md).
+#[derive(Debug, Clone, Default)]
+pub struct CachePolicy {
+    /// Look in the local store (and the remote) before building.
+    pub read: bool,
+    /// Put a finished build into the local store.
+    pub write: bool,
+    /// A remote build cache: read when `read`, pushed to when `remote.push`.
+    pub remote: Option<Remote>,
+}
 
 /// What a build is: inputs, constraints, folders.
 pub struct BuildContext<'a> {
@@ -36,6 +48,7 @@ pub struct BuildContext<'a> {
     pub fetch_options: FetchOptions,
     pub jobs: usize,
     pub force: bool,
+    pub cache_policy: CachePolicy,
     /// `<work>/build/<id>/<runtime>`: source tree, logs, dependencies.
     pub work_dir: PathBuf,
     /// `<output root>/<id>/<runtime>`.
@@ -49,6 +62,29 @@ pub struct BuildOutcome {
     pub output_dir: PathBuf,
     /// False when the existing output was up to date.
     pub rebuilt: bool,
+    pub origin: Origin,
+}
+
+/// Where the published build came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The output was already this build.
+    UpToDate,
+    /// The local build cache.
+    LocalCache,
+    /// The remote build cache (now in the local one too).
+    RemoteCache,
+    /// Built here and now.
+    Built,
+}
+
+/// The inputs of a build, resolved: what its identity is made of.
+pub struct ResolvedInputs {
+    pub patches: Vec<PatchFile>,
+    pub settings: Settings,
+    pub source_digest: String,
+    pub dependencies: Vec<(Recipe, DependencyEntry)>,
+    pub identity: String,
 }
 
 impl BuildContext<'_> {
@@ -110,41 +146,81 @@ fn source_digest(recipe: &Recipe) -> Result<String> {
     })
 }
 
-fn identity(
+fn identity_of(
     ctx: &BuildContext<'_>,
+    recipe: &Recipe,
     source_digest: &str,
     patches: &[PatchFile],
     dependencies: &[DependencyEntry],
 ) -> String {
-    let input = serde_json::json!({
-        "build_logic": BUILD_LOGIC_VERSION,
-        "recipe": ctx.recipe.content_sha256.as_str(),
-        "runtime": ctx.runtime,
-        "source": source_digest,
-        "patches": patches.iter().map(|p| (&p.path, &p.sha256)).collect::<Vec<_>>(),
-        "dependencies": dependencies,
-        "toolchain": ctx.toolchain.identity,
-    });
-    hex::encode(Sha256::digest(input.to_string().as_bytes()))
+    identity::identity(&IdentityInputs {
+        build_logic: BUILD_LOGIC_VERSION,
+        recipe: recipe.content_sha256.as_str(),
+        runtime: &ctx.runtime,
+        source: source_digest,
+        patches: patches
+            .iter()
+            .map(|p| (p.path.as_str(), p.sha256.as_str()))
+            .collect(),
+        dependencies,
+        toolchain: &ctx.toolchain.identity,
+        profile: DEFAULT_PROFILE,
+    })
 }
 
-/// A dependency's identity comes from its inputs alone, so it is known before building.
-fn resolve_dependency(ctx: &BuildContext<'_>, id: &RecipeId) -> Result<(Recipe, DependencyEntry)> {
+/// A dependency's identity comes from its inputs alone, so it is known before building:
+/// the same inputs as a build's (recipe, source, patches, runtime, toolchain), with its
+/// own dependencies' identities, recursively. `chain` holds the recipes being resolved,
+/// to name a cycle.
+fn resolve_dependency(
+    ctx: &BuildContext<'_>,
+    id: &RecipeId,
+    chain: &mut Vec<String>,
+) -> Result<(Recipe, DependencyEntry)> {
+    let parent = chain.last().cloned().unwrap_or_default();
     let dep = ctx
         .repo
         .load(&id.0)
-        .with_context(|| format!("loading dependency `{id}` of `{}`", ctx.recipe.id))?;
-    let inputs = format!(
-        "{}\n{}\n{}",
-        dep.content_sha256,
-        source_digest(&dep)?,
-        ctx.toolchain.identity
-    );
+        .with_context(|| format!("loading dependency `{id}` of `{parent}`"))?;
+    if chain.contains(&dep.id.0) {
+        bail!("dependency cycle: {} -> {}", chain.join(" -> "), dep.id);
+    }
+    chain.push(dep.id.0.clone());
+    let settings = Settings::for_runtime(&dep.build, &ctx.runtime);
+    let mut entries = Vec::new();
+    for sub in &settings.depends {
+        entries.push(resolve_dependency(ctx, sub, chain)?.1);
+    }
+    chain.pop();
+    let patches = patch::series(ctx.repo.root(), &dep, &ctx.runtime)?;
     let entry = DependencyEntry {
         id: dep.id.to_string(),
-        identity: hex::encode(Sha256::digest(inputs.as_bytes())),
+        identity: identity_of(ctx, &dep, &source_digest(&dep)?, &patches, &entries),
     };
     Ok((dep, entry))
+}
+
+/// Resolves a build's inputs and its identity without building anything.
+pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
+    let recipe = &ctx.recipe;
+    let patches = patch::series(ctx.repo.root(), recipe, &ctx.runtime)?;
+    let settings = Settings::for_runtime(&recipe.build, &ctx.runtime);
+    let digest = source_digest(recipe)?;
+    let mut chain = vec![recipe.id.0.clone()];
+    let dependencies = settings
+        .depends
+        .iter()
+        .map(|id| resolve_dependency(ctx, id, &mut chain))
+        .collect::<Result<Vec<_>>>()?;
+    let entries: Vec<DependencyEntry> = dependencies.iter().map(|(_, e)| e.clone()).collect();
+    let identity = identity_of(ctx, recipe, &digest, &patches, &entries);
+    Ok(ResolvedInputs {
+        patches,
+        settings,
+        source_digest: digest,
+        dependencies,
+        identity,
+    })
 }
 
 /// Builds the library recipes this build depends on (in-repository C sources) inside
@@ -252,28 +328,31 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     }
     // One build of a recipe and runtime at a time: others wait here.
     let _lock = source::lock_exclusive(&ctx.work_dir.join(".lock"))?;
-    let patches = patch::series(ctx.repo.root(), recipe, &ctx.runtime)?;
-    let settings = Settings::for_runtime(&recipe.build, &ctx.runtime);
-    let digest = source_digest(recipe)?;
-    let dependencies = settings
-        .depends
-        .iter()
-        .map(|id| resolve_dependency(ctx, id))
-        .collect::<Result<Vec<_>>>()?;
+    let ResolvedInputs {
+        patches,
+        settings,
+        source_digest: digest,
+        dependencies,
+        identity: build_identity,
+    } = resolve_inputs(ctx)?;
     let dependency_entries: Vec<DependencyEntry> =
         dependencies.iter().map(|(_, e)| e.clone()).collect();
-    let build_identity = identity(ctx, &digest, &patches, &dependency_entries);
 
     if !ctx.force
         && let Some(existing) = Manifest::read(&ctx.output_dir)
         && existing.build_identity == build_identity
         && existing.artifacts_intact(&ctx.output_dir)
     {
+        cached::push_up_to_date(ctx, &existing, reporter);
         return Ok(BuildOutcome {
             manifest: existing,
             output_dir: ctx.output_dir.clone(),
             rebuilt: false,
+            origin: Origin::UpToDate,
         });
+    }
+    if let Some(outcome) = cached::restore(ctx, &build_identity, reporter)? {
+        return Ok(outcome);
     }
 
     // A fresh start: old logs and trees of this recipe and runtime go.
@@ -424,10 +503,13 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         ..manifest
     };
     let manifest = output::publish(&ctx.output_dir, &artifacts, manifest)?;
+    // The build is published: from here on a cache problem is only a warning.
+    cached::save(ctx, &manifest, reporter);
     Ok(BuildOutcome {
         manifest,
         output_dir: ctx.output_dir.clone(),
         rebuilt: true,
+        origin: Origin::Built,
     })
 }
 

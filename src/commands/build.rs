@@ -5,13 +5,16 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use super::Session;
-use crate::build::{self, BuildContext, BuildOutcome};
-use crate::cli::{BuildArgs, BuildTarget, FetchArgs, RunArgs, TestArgs};
+use crate::build::{self, BuildContext, BuildOutcome, CachePolicy, Origin};
+use crate::cli::{BuildArgs, BuildCacheArgs, BuildTarget, FetchArgs, RunArgs, TestArgs};
+use crate::env_vars;
 use crate::error::TestsFailed;
 use crate::output::{Manifest, OutputError, output_dir};
 use crate::recipe::{Recipe, Repository};
+use crate::reporter::Reporter;
 use crate::runtime::{self, Invocation, Kind, Preopen, Runtime};
 use crate::source;
+use crate::store::remote::Remote;
 use crate::toolchain;
 use std::path::Path;
 
@@ -51,46 +54,101 @@ fn check_runtime(recipe: &crate::recipe::Recipe, runtime: &str) -> Result<Kind> 
     Ok(kind)
 }
 
-pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
-    if let Some(engine) = &args.container {
-        return super::release::build_in_container(session, args, engine.as_deref());
+/// The build cache as the flags and environment ask for it.
+fn cache_policy(args: &BuildCacheArgs) -> CachePolicy {
+    let remote = args
+        .cache_url
+        .as_deref()
+        .filter(|url| !url.trim().is_empty())
+        .map(|url| {
+            let token = std::env::var(env_vars::WLMAKE_CACHE_TOKEN).ok();
+            Remote::new(url.trim(), args.cache_push, token)
+        });
+    CachePolicy {
+        read: !args.no_cache,
+        write: true,
+        remote,
     }
-    let start = Instant::now();
-    let repo = session.repository()?;
-    let recipe = repo.load(&args.target.recipe)?;
-    check_runtime(&recipe, &args.target.runtime)?;
-    let work_root = session.work_root(&repo);
+}
+
+/// The build context for a target: recipe, toolchain, folders, cache policy.
+fn context<'a>(
+    session: &Session,
+    repo: &'a Repository,
+    target: &BuildTarget,
+    jobs: Option<usize>,
+    force: bool,
+    cache: &BuildCacheArgs,
+) -> Result<BuildContext<'a>> {
+    let recipe = repo.load(&target.recipe)?;
+    check_runtime(&recipe, &target.runtime)?;
+    let work_root = session.work_root(repo);
     std::fs::create_dir_all(&work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
     let toolchain = toolchain::discover()?.into_toolchain(&work_root)?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let ctx = BuildContext {
-        repo: &repo,
-        runtime: args.target.runtime.clone(),
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    Ok(BuildContext {
+        repo,
+        runtime: target.runtime.clone(),
         toolchain,
         cache: session.cache()?,
         fetch_options: session.fetch_options(),
         jobs,
-        force: args.force,
+        force,
+        cache_policy: cache_policy(cache),
         work_dir: work_root
             .join("build")
             .join(&recipe.id.0)
-            .join(&args.target.runtime),
-        output_dir: output_dir(
-            &session.output_root(&repo),
-            &recipe.id.0,
-            &args.target.runtime,
-        ),
+            .join(&target.runtime),
+        output_dir: output_dir(&session.output_root(repo), &recipe.id.0, &target.runtime),
         recipe,
+    })
+}
+
+/// `wlmake identity`: the build cache key of a build, without building.
+pub fn identity(session: &Session, target: &BuildTarget) -> Result<()> {
+    let repo = session.repository()?;
+    let no_remote = BuildCacheArgs {
+        no_cache: true,
+        cache_url: None,
+        cache_push: false,
     };
+    let ctx = context(session, &repo, target, None, false, &no_remote)?;
+    let inputs = build::resolve_inputs(&ctx)
+        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.recipe.id))?;
+    println!("{}", inputs.identity);
+    Ok(())
+}
+
+pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
+    if let Some(engine) = &args.container {
+        // The container's wlmake uses the mounted cache folder (store included) with its
+        // defaults; the remote cache and --no-cache are not passed in (yet).
+        if args.cache.no_cache || args.cache.cache_url.is_some() {
+            session.reporter.warn(
+                "--no-cache and the remote build cache are not passed into --container builds \
+                 (the local build cache is used as it is)",
+            );
+        }
+        return super::release::build_in_container(session, args, engine.as_deref());
+    }
+    let start = Instant::now();
+    let repo = session.repository()?;
+    let ctx = context(
+        session,
+        &repo,
+        &args.target,
+        args.jobs,
+        args.force,
+        &args.cache,
+    )?;
     let outcome = build::run(&ctx, &session.reporter)
         .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
-    let verb = if outcome.rebuilt {
-        "built"
-    } else {
-        "up to date:"
+    let verb = match outcome.origin {
+        Origin::Built => "built",
+        Origin::UpToDate => "up to date:",
+        Origin::LocalCache => "from the build cache:",
+        Origin::RemoteCache => "from the remote build cache:",
     };
     session.reporter.line(&format!(
         "{verb} {} for {} in {:.1} s",

@@ -2,6 +2,7 @@
 
 mod bench;
 mod build;
+mod cache;
 mod docs;
 mod doctor;
 mod inspect;
@@ -85,6 +86,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Lint => inspect_recipes::lint(&session).map(|()| 0),
         Command::Fetch(args) => build::fetch(&session, &args).map(|()| 0),
         Command::Build(args) => build::build(&session, &args).map(|_| 0),
+        Command::Identity(target) => build::identity(&session, &target).map(|()| 0),
+        Command::Cache(args) => cache::cache(&session, &args).map(|()| 0),
         Command::Run(args) => build::run(&session, &args),
         Command::Test(args) => build::test(&session, &args).map(|()| 0),
         Command::Doctor => doctor::doctor(&session),

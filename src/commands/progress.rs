@@ -112,4 +112,9 @@ impl Reporter for CliReporter {
     fn info(&self, message: &str) {
         self.line(message);
     }
+
+    /// Shown also with `--quiet`.
+    fn warn(&self, message: &str) {
+        self.multi.suspend(|| eprintln!("warning: {message}"));
+    }
 }

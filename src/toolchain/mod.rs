@@ -301,3 +301,53 @@ impl Toolchain {
         std::env::join_paths(paths).expect("paths without separators")
     }
 }
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    fn tools() -> Tools {
+        Tools {
+            layout: Layout::Distro,
+            clang: "/usr/bin/clang-16".into(),
+            ar: "/usr/bin/llvm-ar-16".into(),
+            ranlib: "/usr/bin/llvm-ranlib-16".into(),
+            nm: "/usr/bin/llvm-nm-16".into(),
+            wasm_ld: "/usr/bin/wasm-ld-16".into(),
+            sysroot: "/usr".into(),
+            builtins: Some("/usr/lib/llvm-16/lib/clang/16/lib/wasi".into()),
+            versions: Versions {
+                clang: "Debian clang version 16.0.6 (15~deb12u1)".into(),
+                wasm_ld: "LLD 16.0.6".into(),
+                wasi_libc: "0.0~git20221206.8b7148f-1".into(),
+            },
+        }
+    }
+
+    /// The toolchain part of every build identity moves with each tool's version and
+    /// path, and with the layout (the build cache then misses).
+    #[test]
+    fn the_toolchain_identity_follows_versions_paths_and_layout() {
+        let base = tools().identity();
+        assert_eq!(base, tools().identity());
+        let mut changed = Vec::new();
+        let mut t = tools();
+        t.versions.clang = "Debian clang version 16.0.7".into();
+        changed.push(t);
+        let mut t = tools();
+        t.versions.wasi_libc = "0.0~git20230621".into();
+        changed.push(t);
+        let mut t = tools();
+        t.versions.wasm_ld = "LLD 19.1.7".into();
+        changed.push(t);
+        let mut t = tools();
+        t.clang = "/usr/bin/clang-19".into();
+        changed.push(t);
+        let mut t = tools();
+        t.layout = Layout::WasiSdk;
+        changed.push(t);
+        for tools in changed {
+            assert_ne!(tools.identity(), base, "{tools:?}");
+        }
+    }
+}

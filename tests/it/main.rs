@@ -1,6 +1,7 @@
 //! One integration test binary.
 
 mod abi;
+mod cache;
 mod cli;
 mod patch_workflow;
 mod pipeline;
