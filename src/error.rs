@@ -3,6 +3,7 @@
 //! Each module has its own error enum with a `hint()`; the first hint found along the
 //! cause chain is shown.
 
+use crate::build::library::LibraryError;
 use crate::commands::release::ReleaseError;
 use crate::container::ContainerError;
 use crate::output::OutputError;
@@ -12,6 +13,7 @@ use crate::patch::check::CheckError;
 use crate::patch::scaffold::ScaffoldError;
 use crate::process::ProcessError;
 use crate::recipe::RecipeError;
+use crate::recipe::graph::GraphError;
 use crate::runtime::RuntimeError;
 use crate::runtime::abi::AbiError;
 use crate::source::SourceError;
@@ -28,6 +30,7 @@ pub struct Reported(pub String);
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     let bad_input = error.chain().any(|cause| {
         cause.downcast_ref::<RecipeError>().is_some()
+            || cause.downcast_ref::<GraphError>().is_some()
             || cause.downcast_ref::<RuntimeError>().is_some()
             || cause
                 .downcast_ref::<ReleaseError>()
@@ -46,6 +49,8 @@ fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
     }
     try_hint!(
         RecipeError,
+        GraphError,
+        LibraryError,
         SourceError,
         PatchError,
         WorkspaceError,

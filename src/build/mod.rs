@@ -4,6 +4,7 @@
 //! [`run`] performs the steps: identity, fetch, patch, dependencies, configure, make,
 //! collect.
 
+pub mod library;
 pub mod settings;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::output::{self, DependencyEntry, Flags, Manifest, PatchEntry, RecipeEntry, SourceEntry};
 use crate::patch::{self, PatchFile};
 use crate::process::Command;
+use crate::recipe::graph;
 use crate::recipe::{Recipe, RecipeId, Repository, SourceSpec};
 use crate::reporter::Reporter;
 use crate::runtime::abi;
@@ -40,6 +42,8 @@ pub struct BuildContext<'a> {
     pub work_dir: PathBuf,
     /// `<output root>/<id>/<runtime>`.
     pub output_dir: PathBuf,
+    /// `<work root>/lib`: library prefixes shared by every recipe and runtime.
+    pub lib_root: PathBuf,
 }
 
 /// What a build did.
@@ -101,7 +105,7 @@ pub fn count_warnings(log: &str, flag: &str) -> usize {
 }
 
 /// The digest that names a source: archive sha256, pinned commit, or folder content.
-fn source_digest(recipe: &Recipe) -> Result<String> {
+pub(crate) fn source_digest(recipe: &Recipe) -> Result<String> {
     Ok(match &recipe.source {
         SourceSpec::Archive(archive) => archive.sha256.to_string(),
         SourceSpec::Git(git) => git.commit.clone(),
@@ -172,6 +176,7 @@ fn build_dependencies(
                 repo: ctx.repo.root(),
                 jobs: ctx.jobs,
                 deps: &trees,
+                prefix: None,
             };
             let settings = Settings::for_runtime(&dep.build, &ctx.runtime).expand(&placeholders);
             make(
@@ -207,6 +212,8 @@ fn base_command(
         .dir(tree)
         .env("PATH", ctx.toolchain.build_path())
         .envs(env.iter())
+        .env_remove(library::REMOVED_ENV[0])
+        .env_remove(library::REMOVED_ENV[1])
 }
 
 fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result<()> {
@@ -232,6 +239,35 @@ fn make(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings, log: &Path) ->
     Ok(())
 }
 
+/// Builds a `[library]` recipe and its library dependencies into their shared prefixes.
+pub fn run_library(
+    ctx: &BuildContext<'_>,
+    reporter: &dyn Reporter,
+) -> Result<library::LibraryBuild> {
+    if !ctx.recipe.runtimes.contains(&ctx.runtime) {
+        bail!(
+            "recipe `{}` does not support runtime `{}` (it supports: {})",
+            ctx.recipe.id,
+            ctx.runtime,
+            ctx.recipe.runtimes.join(", ")
+        );
+    }
+    let graph = graph::resolve(ctx.repo, ctx.recipe.clone(), &ctx.runtime)?;
+    let lib_env = library::LibraryEnv {
+        repo: ctx.repo,
+        toolchain: &ctx.toolchain,
+        cache: &ctx.cache,
+        fetch_options: &ctx.fetch_options,
+        runtime: &ctx.runtime,
+        root: &ctx.lib_root,
+        force: ctx.force,
+    };
+    let mut built = library::build_graph(&lib_env, &graph, ctx.jobs, reporter)?;
+    Ok(built
+        .remove(&(graph.nodes.len() - 1))
+        .expect("the root library was built"))
+}
+
 /// Runs the build, or returns at once when the output is up to date.
 pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutcome> {
     let mut seconds = BTreeMap::new();
@@ -255,13 +291,40 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     let patches = patch::series(ctx.repo.root(), recipe, &ctx.runtime)?;
     let settings = Settings::for_runtime(&recipe.build, &ctx.runtime);
     let digest = source_digest(recipe)?;
-    let dependencies = settings
-        .depends
+    // The whole graph: [library] recipes (transitively) are built into shared prefixes;
+    // other direct dependencies (in-repository C sources) inside this build's folder.
+    let graph = graph::resolve(ctx.repo, recipe.clone(), &ctx.runtime)?;
+    let lib_env = library::LibraryEnv {
+        repo: ctx.repo,
+        toolchain: &ctx.toolchain,
+        cache: &ctx.cache,
+        fetch_options: &ctx.fetch_options,
+        runtime: &ctx.runtime,
+        root: &ctx.lib_root,
+        // --force rebuilds this recipe, not the libraries it shares with others.
+        force: false,
+    };
+    let node_identities = library::graph_identities(&lib_env, &graph)?;
+    let root_index = graph.nodes.len() - 1;
+    let dependencies = graph
+        .root()
+        .deps
         .iter()
-        .map(|id| resolve_dependency(ctx, id))
+        .filter(|&&i| graph.nodes[i].recipe.library.is_none())
+        .map(|&i| resolve_dependency(ctx, &graph.nodes[i].recipe.id))
         .collect::<Result<Vec<_>>>()?;
-    let dependency_entries: Vec<DependencyEntry> =
+    let mut dependency_entries: Vec<DependencyEntry> =
         dependencies.iter().map(|(_, e)| e.clone()).collect();
+    dependency_entries.extend(
+        graph
+            .transitive(root_index)
+            .into_iter()
+            .filter(|&i| graph.nodes[i].recipe.library.is_some())
+            .map(|i| DependencyEntry {
+                id: graph.nodes[i].recipe.id.to_string(),
+                identity: node_identities[i].clone(),
+            }),
+    );
     let build_identity = identity(ctx, &digest, &patches, &dependency_entries);
 
     if !ctx.force
@@ -303,7 +366,11 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     timed("patch", start);
 
     let start = Instant::now();
-    let dep_trees = build_dependencies(ctx, &dependencies, reporter)?;
+    let libraries = library::build_graph(&lib_env, &graph, ctx.jobs, reporter)?;
+    let mut dep_trees = build_dependencies(ctx, &dependencies, reporter)?;
+    for build in libraries.values() {
+        dep_trees.insert(build.name.clone(), build.prefix.clone());
+    }
     timed("dependencies", start);
 
     let placeholders = Placeholders {
@@ -312,8 +379,14 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         repo: ctx.repo.root(),
         jobs: ctx.jobs,
         deps: &dep_trees,
+        prefix: None,
     };
-    let expanded = settings.expand(&placeholders);
+    let mut expanded = settings.expand(&placeholders);
+    // pkg-config sees the libraries' prefixes and nothing of the host.
+    let prefixes: Vec<&Path> = libraries.values().map(|b| b.prefix.as_path()).collect();
+    for (key, value) in library::pkg_config_env(&prefixes) {
+        expanded.env.entry(key).or_insert(value);
+    }
 
     if recipe.build.system == "autotools" {
         reporter.step("configure");

@@ -51,9 +51,10 @@ fn check_runtime(recipe: &crate::recipe::Recipe, runtime: &str) -> Result<Kind> 
     Ok(kind)
 }
 
-pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
+/// Builds a recipe; a `[library]` recipe is built into its shared prefix (no outcome).
+pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>> {
     if let Some(engine) = &args.container {
-        return super::release::build_in_container(session, args, engine.as_deref());
+        return super::release::build_in_container(session, args, engine.as_deref()).map(Some);
     }
     let start = Instant::now();
     let repo = session.repository()?;
@@ -78,6 +79,7 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
             .join("build")
             .join(&recipe.id.0)
             .join(&args.target.runtime),
+        lib_root: work_root.join("lib"),
         output_dir: output_dir(
             &session.output_root(&repo),
             &recipe.id.0,
@@ -85,6 +87,23 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
         ),
         recipe,
     };
+    if ctx.recipe.library.is_some() {
+        let library = build::run_library(&ctx, &session.reporter)
+            .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
+        let verb = if library.rebuilt {
+            "built"
+        } else {
+            "up to date:"
+        };
+        session.reporter.line(&format!(
+            "{verb} {} (identity {}) in {:.1} s",
+            ctx.recipe.id,
+            &library.identity[..16],
+            start.elapsed().as_secs_f64()
+        ));
+        println!("{}", library.prefix.display());
+        return Ok(None);
+    }
     let outcome = build::run(&ctx, &session.reporter)
         .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
     let verb = if outcome.rebuilt {
@@ -109,7 +128,7 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
             &artifact.sha256[..16]
         );
     }
-    Ok(outcome)
+    Ok(Some(outcome))
 }
 
 /// The manifest of an existing build, or an error saying how to make one.

@@ -2,6 +2,7 @@
 
 mod abi;
 mod cli;
+mod libraries;
 mod patch_workflow;
 mod pipeline;
 mod recipes;
