@@ -23,6 +23,9 @@ use crate::toolchain::Toolchain;
 
 /// Bump when what a library build does changes: part of every library identity.
 const LIBRARY_LOGIC_VERSION: u32 = 1;
+/// autoconf's own config.sub (2022): knows `wasm32-wasi`, which the copies in older
+/// release tarballs (libxml2 2.9.14, ...) refuse. It replaces theirs before configure.
+pub const HOST_CONFIG_SUB: &str = "/usr/share/autoconf/build-aux/config.sub";
 /// The file whose content (the identity) says a library's prefix is complete.
 const STAMP: &str = "complete";
 
@@ -149,6 +152,10 @@ pub fn identity(
             "make_vars": settings.make_vars,
         },
         "toolchain": env.toolchain.identity,
+        "config_sub": (recipe.build.system == "autotools")
+            .then(|| std::fs::read(HOST_CONFIG_SUB).ok())
+            .flatten()
+            .map(|bytes| hex::encode(Sha256::digest(bytes))),
         "dependencies": deps.iter().map(|d| (d.id.0.as_str(), d.identity.as_str())).collect::<Vec<_>>(),
     });
     Ok(hex::encode(Sha256::digest(input.to_string().as_bytes())))
@@ -336,6 +343,15 @@ pub fn ensure_library(
             )?;
         }
         system => {
+            if system == "autotools" && Path::new(HOST_CONFIG_SUB).is_file() {
+                for folder in ["", "build-aux", "config", "conftools"] {
+                    let target = tree.join(folder).join("config.sub");
+                    if target.is_file() {
+                        std::fs::copy(HOST_CONFIG_SUB, &target)
+                            .map_err(io("cannot replace", &target))?;
+                    }
+                }
+            }
             if system == "autotools" || system == "configure" {
                 let mut configure =
                     Command::new(tree.join("configure").display().to_string()).dir(&tree);

@@ -261,3 +261,115 @@ fn transitive_names(
     }
     names
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repository of library recipes `lib/<name>-1.0`, each with its dependencies.
+    fn repo(recipes: &[(&str, &[&str])]) -> (tempfile::TempDir, Repository) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("recipes/lib")).unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        for (name, deps) in recipes {
+            let deps: Vec<String> = deps.iter().map(|d| format!("\"lib/{d}-1.0\"")).collect();
+            let text = format!(
+                "[package]\nlanguage = \"lib\"\nname = \"{name}\"\nversion = \"1.0\"\nruntimes = [\"wasmtime\"]\n\n\
+                 [source]\npath = \"src\"\n\n[build]\nsystem = \"make\"\ndepends = [{}]\n\n\
+                 [library]\narchives = [\"lib/lib{name}.a\"]\n",
+                deps.join(", ")
+            );
+            std::fs::write(
+                dir.path().join(format!("recipes/lib/{name}-1.0.toml")),
+                text,
+            )
+            .unwrap();
+        }
+        let repository = Repository::at(dir.path().to_path_buf());
+        (dir, repository)
+    }
+
+    fn order(graph: &Graph) -> Vec<&str> {
+        graph.nodes.iter().map(|n| n.recipe.name.as_str()).collect()
+    }
+
+    #[test]
+    fn dependencies_come_first_and_shared_ones_once() {
+        let (_dir, repo) = repo(&[
+            ("zlib", &[]),
+            ("png", &["zlib"]),
+            ("xml", &["zlib"]),
+            ("app", &["png", "xml"]),
+        ]);
+        let root = repo.load("lib/app-1.0").unwrap();
+        let graph = resolve(&repo, root, "wasmtime").unwrap();
+        assert_eq!(order(&graph), ["zlib", "png", "xml", "app"]);
+        for (index, node) in graph.nodes.iter().enumerate() {
+            assert!(node.deps.iter().all(|&d| d < index), "{:?}", order(&graph));
+        }
+        assert_eq!(graph.transitive(3).len(), 3);
+        assert_eq!(graph.transitive(1), BTreeSet::from([0]));
+    }
+
+    #[test]
+    fn a_cycle_is_refused_by_resolve_and_by_lint_with_a_position() {
+        let (_dir, repo) = repo(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"]), ("d", &[])]);
+        let root = repo.load("lib/a-1.0").unwrap();
+        let error = resolve(&repo, root, "wasmtime").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "dependency cycle: lib/a-1.0 -> lib/b-1.0 -> lib/c-1.0 -> lib/a-1.0"
+        );
+        let problems = repo.load_all().unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let text = problems[0].to_string();
+        assert!(text.starts_with("recipes/lib/"), "{text}");
+        assert!(text.contains(":12:12: dependency cycle: "), "{text}");
+        assert!(
+            problems[0]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("remove one edge")
+        );
+    }
+
+    #[test]
+    fn an_unknown_dependency_is_refused_with_a_position() {
+        let (_dir, repo) = repo(&[("a", &["missing"])]);
+        let problems = repo.load_all().unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].to_string(),
+            "recipes/lib/a-1.0.toml:12:12: dependency `lib/missing-1.0` names no recipe"
+        );
+        let root = repo.load("lib/a-1.0").unwrap();
+        let error = resolve(&repo, root, "wasmtime").unwrap_err();
+        assert!(matches!(error, GraphError::Load { .. }), "{error}");
+    }
+
+    #[test]
+    fn a_flag_whose_library_is_not_a_dependency_fails_lint() {
+        let (dir, repo) = repo(&[("zlib", &[]), ("png", &["zlib"])]);
+        let app = "[package]\nlanguage = \"c\"\nname = \"app\"\nversion = \"1.0\"\nruntimes = [\"wasmtime\"]\n\n\
+                   [source]\npath = \"src\"\n\n[build]\ndepends = [\"lib/png-1.0\"]\n\
+                   configure-args = [\"--with-zlib\", \"--with-xml=yes\"]\n\n\
+                   [build.requires]\n\"--with-zlib\" = \"zlib\"\n\"--with-xml\" = \"xml\"\n";
+        std::fs::create_dir_all(dir.path().join("recipes/c")).unwrap();
+        std::fs::write(dir.path().join("recipes/c/app-1.0.toml"), app).unwrap();
+        let problems = repo.load_all().unwrap_err();
+        // zlib comes through png (transitively): only the xml flag is refused.
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].to_string(),
+            "recipes/c/app-1.0.toml:12:34: `--with-xml=yes` needs library `xml`, which is not among the dependencies for wasmtime"
+        );
+        assert!(
+            problems[0]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("build.depends")
+        );
+    }
+}

@@ -292,3 +292,56 @@ fn a_build_without_dependencies_sees_no_host_pc_file_or_header() {
     // The probe's compile really failed for want of the header (not for another reason).
     assert!(log.contains("'zlib.h' file not found"), "{log}");
 }
+
+/// zlib shared by libpng and the program: the tree shows it under both, DOT once.
+const GRAPH_RECIPE: &str = r#"
+[package]
+language = "c"
+name = "pngapp"
+version = "1.0"
+runtimes = ["wasmtime"]
+
+[source]
+path = "upstream/zround"
+
+[build]
+system = "make"
+depends = ["lib/libpng-1.6.39", "lib/zlib-1.2.13"]
+
+[[artifact]]
+name = "pngapp"
+path = "pngapp.wasm"
+"#;
+
+#[test]
+fn graph_prints_a_tree_and_dot_with_identities() {
+    let fixture = Fixture::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let png = "recipes/lib/libpng-1.6.39.toml";
+    std::fs::copy(repo.join(png), fixture.root().join(png)).unwrap();
+    write(
+        &fixture.root().join("recipes/c/pngapp-1.0.toml"),
+        GRAPH_RECIPE,
+    );
+    let identity = regex::Regex::new(r"[0-9a-f]{16}").unwrap();
+    let mut outputs = Vec::new();
+    for args in [
+        ["graph", "c/pngapp-1.0"].as_slice(),
+        ["graph", "c/pngapp-1.0", "--dot"].as_slice(),
+    ] {
+        let out = fixture.wlmake().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        // The same library has the same identity wherever it appears.
+        let zlib: std::collections::BTreeSet<&str> = stdout
+            .lines()
+            .filter(|l| l.contains("lib/zlib-1.2.13 ") || l.contains("\"lib/zlib-1.2.13\" ["))
+            .filter_map(|l| identity.find(l).map(|m| m.as_str()))
+            .collect();
+        assert_eq!(zlib.len(), 1, "{stdout}");
+        outputs.push(identity.replace_all(&stdout, "<identity>").into_owned());
+    }
+    insta::assert_snapshot!(outputs.join("\n"));
+    // Graph building builds nothing.
+    assert!(!fixture.root().join("work/lib").exists());
+}
