@@ -261,6 +261,23 @@ fn zlib_builds_once_and_links_through_restricted_pkg_config() {
             text(&out.stderr)
         );
     }
+    // Another recipe that needs the same library (as php-8.2.32 after php-7.4.33) finds
+    // it built.
+    write(
+        &fixture.root().join("recipes/c/zround2-1.0.toml"),
+        &ROUND_TRIP_RECIPE.replace("name = \"zround\"\nversion", "name = \"zround2\"\nversion"),
+    );
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/zround2-1.0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "zround2: {}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("library lib/zlib"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(fixture.library_dirs("zlib"), dirs);
     let again = std::fs::metadata(lib_dir.join("complete"))
         .unwrap()
@@ -344,4 +361,81 @@ fn graph_prints_a_tree_and_dot_with_identities() {
     insta::assert_snapshot!(outputs.join("\n"));
     // Graph building builds nothing.
     assert!(!fixture.root().join("work/lib").exists());
+}
+
+/// A tiny in-repository library whose Makefile fails on request and installs no `.pc`.
+const TINY_RECIPE: &str = r#"
+[package]
+language = "lib"
+name = "tiny"
+version = "1.0"
+runtimes = ["wasmtime"]
+
+[source]
+path = "upstream/tiny"
+
+[build]
+system = "make"
+make-vars = ["CC={cc}", "AR={ar}", "PREFIX={prefix}"]
+
+[library]
+archives = ["lib/libtiny.a"]
+pkg-config = ["tiny"]
+"#;
+
+const TINY_MAKEFILE: &str = "\
+all: libtiny.a
+
+libtiny.a: tiny.c
+\t$(CC) -c tiny.c -o tiny.o
+\t$(AR) rcs libtiny.a tiny.o
+
+install: libtiny.a
+\tmkdir -p $(PREFIX)/lib $(PREFIX)/include
+\tcp libtiny.a $(PREFIX)/lib/
+";
+
+#[test]
+fn a_failed_library_names_the_step_and_a_missing_pc_file_is_named() {
+    let fixture = Fixture::new();
+    let root = fixture.root();
+    write(&root.join("recipes/lib/tiny-1.0.toml"), TINY_RECIPE);
+    write(&root.join("upstream/tiny/Makefile"), TINY_MAKEFILE);
+    write(
+        &root.join("upstream/tiny/tiny.c"),
+        "int tiny(void) { return 1 }\n",
+    );
+    let out = fixture
+        .wlmake()
+        .args(["build", "lib/tiny-1.0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("library `lib/tiny-1.0`: step `make` failed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("expected ';'"),
+        "the log tail is shown: {stderr}"
+    );
+
+    write(
+        &root.join("upstream/tiny/tiny.c"),
+        "int tiny(void) { return 1; }\n",
+    );
+    let out = fixture
+        .wlmake()
+        .args(["build", "lib/tiny-1.0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("library `lib/tiny-1.0` built but its prefix")
+            && stderr.contains("lacks `lib/pkgconfig/tiny.pc`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: "), "{stderr}");
 }
