@@ -438,40 +438,62 @@ pub fn build_graph(
             }
         }
     }
+    // A library starts as soon as its dependencies are built and a slot is free: at
+    // most `jobs` builds at once, each given an equal share of the jobs when it starts.
+    let jobs = jobs.max(1);
     let mut built: BTreeMap<usize, LibraryBuild> = BTreeMap::new();
-    while built.len() < libraries.len() {
-        let ready: Vec<usize> = libraries
-            .iter()
-            .copied()
-            .filter(|i| !built.contains_key(i))
-            .filter(|&i| graph.nodes[i].deps.iter().all(|d| built.contains_key(d)))
-            .collect();
-        // A graph from `resolve` has no cycle, so something is always ready.
-        for wave in ready.chunks(jobs.max(1)) {
-            let share = (jobs / wave.len()).max(1);
-            let results: Vec<anyhow::Result<(usize, LibraryBuild)>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = wave
+    let mut started: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (send, receive) = std::sync::mpsc::channel::<(usize, anyhow::Result<LibraryBuild>)>();
+        let mut running = 0usize;
+        let mut failure: Option<anyhow::Error> = None;
+        loop {
+            if failure.is_none() {
+                let ready: Vec<usize> = libraries
                     .iter()
-                    .map(|&index| {
-                        let deps: Vec<&LibraryBuild> =
-                            graph.transitive(index).iter().map(|d| &built[d]).collect();
-                        let recipe = &graph.nodes[index].recipe;
-                        scope.spawn(move || {
-                            ensure_library(env, recipe, &deps, share, reporter).map(|b| (index, b))
-                        })
-                    })
+                    .copied()
+                    .filter(|i| !started.contains(i))
+                    .filter(|&i| graph.nodes[i].deps.iter().all(|d| built.contains_key(d)))
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("a library build thread panicked"))
-                    .collect()
-            });
-            for result in results {
-                let (index, build) = result?;
-                built.insert(index, build);
+                let wanted = (running + ready.len()).min(jobs);
+                for index in ready.into_iter().take(jobs - running) {
+                    let share = (jobs / wanted).max(1);
+                    let deps: Vec<LibraryBuild> = graph
+                        .transitive(index)
+                        .iter()
+                        .map(|d| built[d].clone())
+                        .collect();
+                    let recipe = &graph.nodes[index].recipe;
+                    let send = send.clone();
+                    started.insert(index);
+                    running += 1;
+                    scope.spawn(move || {
+                        let deps: Vec<&LibraryBuild> = deps.iter().collect();
+                        let result = ensure_library(env, recipe, &deps, share, reporter);
+                        let _ = send.send((index, result));
+                    });
+                }
+            }
+            if running == 0 {
+                break;
+            }
+            let (index, result) = receive.recv().expect("a library build thread reports");
+            running -= 1;
+            match result {
+                Ok(build) => {
+                    built.insert(index, build);
+                }
+                // The builds already running finish; nothing new starts.
+                Err(error) => {
+                    failure.get_or_insert(error);
+                }
             }
         }
-    }
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    })?;
     Ok(built)
 }
 
