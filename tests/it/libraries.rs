@@ -439,3 +439,64 @@ fn a_failed_library_names_the_step_and_a_missing_pc_file_is_named() {
     );
     assert!(stderr.contains("hint: "), "{stderr}");
 }
+
+/// A library that waits (bounded) for its sibling to start: built one after the other,
+/// the first one times out and the build fails.
+fn waiting_library(name: &str, other: &str) -> (String, String) {
+    let recipe = format!(
+        "[package]\nlanguage = \"lib\"\nname = \"{name}\"\nversion = \"1.0\"\nruntimes = [\"wasmtime\"]\n\n\
+         [source]\npath = \"upstream/{name}\"\n\n[build]\nsystem = \"make\"\n\
+         make-vars = [\"CC={{cc}}\", \"AR={{ar}}\", \"PREFIX={{prefix}}\", \"MARKS={{repo}}/marks\"]\n\n\
+         [library]\narchives = [\"lib/lib{name}.a\"]\ninstall-targets = [\"install\"]\n"
+    );
+    let makefile = format!(
+        "lib{name}.a:\n\
+         \ttouch $(MARKS)/{name}\n\
+         \ti=0; while [ ! -e $(MARKS)/{other} ]; do i=$$((i+1)); [ $$i -lt 600 ] || exit 1; sleep 0.05; done\n\
+         \techo 'int {name}(void) {{ return 1; }}' > {name}.c\n\
+         \t$(CC) -c {name}.c -o {name}.o\n\
+         \t$(AR) rcs lib{name}.a {name}.o\n\n\
+         install: lib{name}.a\n\
+         \tmkdir -p $(PREFIX)/lib\n\
+         \tcp lib{name}.a $(PREFIX)/lib/\n"
+    );
+    (recipe, makefile)
+}
+
+#[test]
+fn independent_libraries_build_at_the_same_time() {
+    let fixture = Fixture::new();
+    let root = fixture.root();
+    std::fs::create_dir_all(root.join("marks")).unwrap();
+    for (name, other) in [("left", "right"), ("right", "left")] {
+        let (recipe, makefile) = waiting_library(name, other);
+        write(&root.join(format!("recipes/lib/{name}-1.0.toml")), &recipe);
+        write(&root.join(format!("upstream/{name}/Makefile")), &makefile);
+    }
+    // `both` needs the two; they need each other only to run at the same time.
+    let (recipe, _) = waiting_library("both", "both");
+    let recipe = recipe.replace(
+        "system = \"make\"\n",
+        "system = \"make\"\ndepends = [\"lib/left-1.0\", \"lib/right-1.0\"]\n",
+    );
+    write(&root.join("recipes/lib/both-1.0.toml"), &recipe);
+    let (_, makefile) = waiting_library("both", "both");
+    write(&root.join("upstream/both/Makefile"), &makefile);
+
+    let out = fixture
+        .wlmake()
+        .args(["build", "lib/both-1.0", "-j2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for name in ["left", "right", "both"] {
+        let dirs = fixture.library_dirs(name);
+        assert_eq!(dirs.len(), 1, "{name}: {dirs:?}");
+        let prefix = root
+            .join("work/lib")
+            .join(name)
+            .join(&dirs[0])
+            .join("prefix");
+        assert!(prefix.join(format!("lib/lib{name}.a")).is_file());
+    }
+}
