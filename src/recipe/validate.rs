@@ -914,4 +914,98 @@ expect-stdout = "hi\n"
             "{found:?}"
         );
     }
+
+    const DEBIAN_ONLY: &str = r#"
+[package]
+language = "lib"
+name = "z"
+version = "1.0"
+runtimes = ["wasmtime"]
+
+[source]
+upstream = "https://example.invalid/z-1.0.tar.gz"
+debian = { package = "z", file = "z_1.0.dfsg.orig.tar.bz2" }
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+
+[build]
+system = "configure"
+
+[library]
+archives = ["lib/libz.a"]
+pkg-config = ["zlib"]
+"#;
+
+    fn parse_lib(text: &str) -> Result<Recipe, Vec<Diagnostic>> {
+        let repo = tempfile::tempdir().unwrap();
+        parse_recipe(repo.path(), Path::new("recipes/lib/z-1.0.toml"), text)
+    }
+
+    #[test]
+    fn a_debian_orig_can_be_the_archive_with_upstream_named() {
+        let recipe = parse_lib(DEBIAN_ONLY).unwrap();
+        let SourceSpec::Archive(archive) = &recipe.source else {
+            panic!("archive")
+        };
+        assert!(archive.urls.is_empty());
+        assert_eq!(archive.file_name, "z_1.0.dfsg.orig.tar.bz2");
+        assert_eq!(
+            archive.upstream.as_deref(),
+            Some("https://example.invalid/z-1.0.tar.gz")
+        );
+        let library = recipe.library.unwrap();
+        assert_eq!(library.install_targets, ["install"]);
+        assert_eq!(recipe.build.system, "configure");
+    }
+
+    #[test]
+    fn upstream_next_to_url_and_bad_library_entries_are_refused() {
+        let text = DEBIAN_ONLY.replace(
+            "[source]\n",
+            "[source]\nurl = \"https://example.invalid/z-1.0.tar.gz\"\n",
+        );
+        let found: Vec<String> = parse_lib(&text)
+            .unwrap_err()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("recipes/lib/z-1.0.toml:10:12: `upstream = ")),
+            "{found:?}"
+        );
+        let text = DEBIAN_ONLY
+            .replace("\"lib/libz.a\"", "\"/usr/lib/libz.so\"")
+            .replace("[\"zlib\"]", "[\"zlib.pc\"]");
+        let found: Vec<String> = parse_lib(&text)
+            .unwrap_err()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("must be a `.a` file relative")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("is not a pkg-config module name")),
+            "{found:?}"
+        );
+        let text = DEBIAN_ONLY.replace(
+            "sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\n",
+            "",
+        );
+        let found: Vec<String> = parse_lib(&text)
+            .unwrap_err()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert!(
+            found.iter().any(|p| p.contains("has no sha256")),
+            "{found:?}"
+        );
+    }
 }
