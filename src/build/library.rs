@@ -174,9 +174,9 @@ fn check_prefix(recipe: &Recipe, prefix: &Path) -> Result<(), LibraryError> {
         what,
         prefix: prefix.to_path_buf(),
     };
-    for archive in &library.archives {
-        if !prefix.join(archive).is_file() {
-            return Err(missing(format!("`{archive}`")));
+    for file in library.archives.iter().chain(&library.headers) {
+        if !prefix.join(file).is_file() {
+            return Err(missing(format!("`{file}`")));
         }
     }
     for module in &library.pkg_config {

@@ -73,6 +73,8 @@ pub struct LibrarySpec {
     pub archives: Vec<String>,
     /// pkg-config module names: `lib/pkgconfig/<name>.pc` in the prefix.
     pub pkg_config: Vec<String>,
+    /// Headers relative to the prefix (`include/zlib.h`) that must be installed.
+    pub headers: Vec<String>,
     /// make targets that install into the prefix (autotools, configure, make).
     pub install_targets: Vec<String>,
 }

@@ -31,6 +31,8 @@ pub struct RawLibrary {
     pub archives: Vec<String>,
     #[serde(default)]
     pub pkg_config: Vec<String>,
+    #[serde(default)]
+    pub headers: Vec<String>,
     pub install_targets: Option<Vec<String>>,
 }
 

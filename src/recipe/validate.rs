@@ -300,6 +300,17 @@ fn check_library(c: &mut Checker<'_>, raw: &RawLibrary) -> LibrarySpec {
             );
         }
     }
+    for (index, header) in raw.headers.iter().enumerate() {
+        if Path::new(header).is_absolute()
+            || header.contains("..")
+            || !header.starts_with("include/")
+        {
+            c.problem(
+                &[N("library"), N("headers"), Key::Index(index)],
+                format!("`{header}` must be a file under `include/` in the library's prefix"),
+            );
+        }
+    }
     for (index, module) in raw.pkg_config.iter().enumerate() {
         if module.is_empty() || module.contains(['/', ' ']) || module.ends_with(".pc") {
             c.hint(
@@ -312,6 +323,7 @@ fn check_library(c: &mut Checker<'_>, raw: &RawLibrary) -> LibrarySpec {
     LibrarySpec {
         archives: raw.archives.clone(),
         pkg_config: raw.pkg_config.clone(),
+        headers: raw.headers.clone(),
         install_targets: raw
             .install_targets
             .clone()
