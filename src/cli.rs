@@ -63,6 +63,8 @@ pub enum Command {
     Doctor,
     /// Show a wasm file's size, imports and exports; check its imports against a runtime.
     Inspect(InspectArgs),
+    /// Print a recipe's dependency graph for a runtime, each node with its identity.
+    Graph(GraphArgs),
     /// Edit patch series as git commits: start, export, check, rebase.
     Patch(PatchArgs),
     /// Make a recipe for a new release from an existing one (checksum left to fill in).
@@ -268,6 +270,18 @@ pub enum Suite {
     Smoke,
     /// The language's own test suite, driven by a native interpreter.
     Upstream,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Recipe id, e.g. `php/php-8.2.32`.
+    pub recipe: String,
+    /// Runtime whose dependencies are shown.
+    #[arg(long, short = 'r', default_value = "wasmtime")]
+    pub runtime: String,
+    /// Print Graphviz DOT instead of a tree.
+    #[arg(long)]
+    pub dot: bool,
 }
 
 #[derive(Debug, Args)]

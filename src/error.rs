@@ -4,6 +4,7 @@
 //! cause chain is shown.
 
 use crate::bench::BenchError;
+use crate::build::library::LibraryError;
 use crate::commands::release::ReleaseError;
 use crate::container::ContainerError;
 use crate::output::OutputError;
@@ -13,6 +14,7 @@ use crate::patch::check::CheckError;
 use crate::patch::scaffold::ScaffoldError;
 use crate::process::ProcessError;
 use crate::recipe::RecipeError;
+use crate::recipe::graph::GraphError;
 use crate::runtime::RuntimeError;
 use crate::runtime::abi::AbiError;
 use crate::source::SourceError;
@@ -49,6 +51,7 @@ pub mod exit {
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     for cause in error.chain() {
         if cause.downcast_ref::<RecipeError>().is_some()
+            || cause.downcast_ref::<GraphError>().is_some()
             || cause
                 .downcast_ref::<ReleaseError>()
                 .is_some_and(ReleaseError::is_bad_input)
@@ -96,6 +99,8 @@ fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
     try_hint!(
         BenchError,
         RecipeError,
+        GraphError,
+        LibraryError,
         SourceError,
         PatchError,
         WorkspaceError,

@@ -6,6 +6,7 @@
 
 mod cached;
 pub mod identity;
+pub mod library;
 pub mod settings;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::output::{self, DependencyEntry, Flags, Manifest, PatchEntry, RecipeEntry, SourceEntry};
 use crate::patch::{self, PatchFile};
 use crate::process::Command;
+use crate::recipe::graph;
 use crate::recipe::{Recipe, RecipeId, Repository, SourceSpec};
 use crate::reporter::Reporter;
 use crate::runtime::abi;
@@ -53,6 +55,8 @@ pub struct BuildContext<'a> {
     pub work_dir: PathBuf,
     /// `<output root>/<id>/<runtime>`.
     pub output_dir: PathBuf,
+    /// `<work root>/lib`: library prefixes shared by every recipe and runtime.
+    pub lib_root: PathBuf,
 }
 
 /// What a build did.
@@ -83,7 +87,13 @@ pub struct ResolvedInputs {
     pub patches: Vec<PatchFile>,
     pub settings: Settings,
     pub source_digest: String,
+    /// Direct dependencies that are not `[library]` recipes (built in the build's folder).
     pub dependencies: Vec<(Recipe, DependencyEntry)>,
+    /// Every dependency with its identity: those above, then every `[library]` recipe of
+    /// the graph (transitively).
+    pub dependency_entries: Vec<DependencyEntry>,
+    /// The recipe's dependency graph (libraries built into shared prefixes).
+    pub graph: graph::Graph,
     pub identity: String,
 }
 
@@ -137,7 +147,7 @@ pub fn count_warnings(log: &str, flag: &str) -> usize {
 }
 
 /// The digest that names a source: archive sha256, pinned commit, or folder content.
-fn source_digest(recipe: &Recipe) -> Result<String> {
+pub(crate) fn source_digest(recipe: &Recipe) -> Result<String> {
     Ok(match &recipe.source {
         SourceSpec::Archive(archive) => archive.sha256.to_string(),
         SourceSpec::Git(git) => git.commit.clone(),
@@ -200,25 +210,58 @@ fn resolve_dependency(
     Ok((dep, entry))
 }
 
+/// The shared library prefixes of a build's context.
+fn library_env<'a>(ctx: &'a BuildContext<'_>) -> library::LibraryEnv<'a> {
+    library::LibraryEnv {
+        repo: ctx.repo,
+        toolchain: &ctx.toolchain,
+        cache: &ctx.cache,
+        fetch_options: &ctx.fetch_options,
+        runtime: &ctx.runtime,
+        root: &ctx.lib_root,
+        // --force rebuilds this recipe, not the libraries it shares with others.
+        force: false,
+    }
+}
+
 /// Resolves a build's inputs and its identity without building anything.
 pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
     let recipe = &ctx.recipe;
     let patches = patch::series(ctx.repo.root(), recipe, &ctx.runtime)?;
     let settings = Settings::for_runtime(&recipe.build, &ctx.runtime);
     let digest = source_digest(recipe)?;
+    // The whole graph: [library] recipes (transitively) are built into shared prefixes;
+    // other direct dependencies (in-repository C sources) inside this build's folder.
+    let graph = graph::resolve(ctx.repo, recipe.clone(), &ctx.runtime)?;
+    let node_identities = library::graph_identities(&library_env(ctx), &graph)?;
+    let root_index = graph.nodes.len() - 1;
     let mut chain = vec![recipe.id.0.clone()];
-    let dependencies = settings
-        .depends
+    let dependencies = graph
+        .root()
+        .deps
         .iter()
-        .map(|id| resolve_dependency(ctx, id, &mut chain))
+        .filter(|&&i| graph.nodes[i].recipe.library.is_none())
+        .map(|&i| resolve_dependency(ctx, &graph.nodes[i].recipe.id, &mut chain))
         .collect::<Result<Vec<_>>>()?;
-    let entries: Vec<DependencyEntry> = dependencies.iter().map(|(_, e)| e.clone()).collect();
+    let mut entries: Vec<DependencyEntry> = dependencies.iter().map(|(_, e)| e.clone()).collect();
+    entries.extend(
+        graph
+            .transitive(root_index)
+            .into_iter()
+            .filter(|&i| graph.nodes[i].recipe.library.is_some())
+            .map(|i| DependencyEntry {
+                id: graph.nodes[i].recipe.id.to_string(),
+                identity: node_identities[i].clone(),
+            }),
+    );
     let identity = identity_of(ctx, recipe, &digest, &patches, &entries);
     Ok(ResolvedInputs {
         patches,
         settings,
         source_digest: digest,
         dependencies,
+        dependency_entries: entries,
+        graph,
         identity,
     })
 }
@@ -248,6 +291,7 @@ fn build_dependencies(
                 repo: ctx.repo.root(),
                 jobs: ctx.jobs,
                 deps: &trees,
+                prefix: None,
             };
             let settings = Settings::for_runtime(&dep.build, &ctx.runtime).expand(&placeholders);
             make(
@@ -283,6 +327,8 @@ fn base_command(
         .dir(tree)
         .env("PATH", ctx.toolchain.build_path())
         .envs(env.iter())
+        .env_remove(library::REMOVED_ENV[0])
+        .env_remove(library::REMOVED_ENV[1])
 }
 
 fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result<()> {
@@ -306,6 +352,35 @@ fn make(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings, log: &Path) ->
         .args(&settings.make_targets)
         .run_logged(log)?;
     Ok(())
+}
+
+/// Builds a `[library]` recipe and its library dependencies into their shared prefixes.
+pub fn run_library(
+    ctx: &BuildContext<'_>,
+    reporter: &dyn Reporter,
+) -> Result<library::LibraryBuild> {
+    if !ctx.recipe.runtimes.contains(&ctx.runtime) {
+        bail!(
+            "recipe `{}` does not support runtime `{}` (it supports: {})",
+            ctx.recipe.id,
+            ctx.runtime,
+            ctx.recipe.runtimes.join(", ")
+        );
+    }
+    let graph = graph::resolve(ctx.repo, ctx.recipe.clone(), &ctx.runtime)?;
+    let lib_env = library::LibraryEnv {
+        repo: ctx.repo,
+        toolchain: &ctx.toolchain,
+        cache: &ctx.cache,
+        fetch_options: &ctx.fetch_options,
+        runtime: &ctx.runtime,
+        root: &ctx.lib_root,
+        force: ctx.force,
+    };
+    let mut built = library::build_graph(&lib_env, &graph, ctx.jobs, reporter)?;
+    Ok(built
+        .remove(&(graph.nodes.len() - 1))
+        .expect("the root library was built"))
 }
 
 /// Runs the build, or returns at once when the output is up to date.
@@ -333,10 +408,11 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         settings,
         source_digest: digest,
         dependencies,
+        dependency_entries,
+        graph,
         identity: build_identity,
     } = resolve_inputs(ctx)?;
-    let dependency_entries: Vec<DependencyEntry> =
-        dependencies.iter().map(|(_, e)| e.clone()).collect();
+    let lib_env = library_env(ctx);
 
     if !ctx.force
         && let Some(existing) = Manifest::read(&ctx.output_dir)
@@ -382,7 +458,11 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     timed("patch", start);
 
     let start = Instant::now();
-    let dep_trees = build_dependencies(ctx, &dependencies, reporter)?;
+    let libraries = library::build_graph(&lib_env, &graph, ctx.jobs, reporter)?;
+    let mut dep_trees = build_dependencies(ctx, &dependencies, reporter)?;
+    for build in libraries.values() {
+        dep_trees.insert(build.name.clone(), build.prefix.clone());
+    }
     timed("dependencies", start);
 
     let placeholders = Placeholders {
@@ -391,8 +471,14 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         repo: ctx.repo.root(),
         jobs: ctx.jobs,
         deps: &dep_trees,
+        prefix: None,
     };
-    let expanded = settings.expand(&placeholders);
+    let mut expanded = settings.expand(&placeholders);
+    // pkg-config sees the libraries' prefixes and nothing of the host.
+    let prefixes: Vec<&Path> = libraries.values().map(|b| b.prefix.as_path()).collect();
+    for (key, value) in library::pkg_config_env(&prefixes) {
+        expanded.env.entry(key).or_insert(value);
+    }
 
     if recipe.build.system == "autotools" {
         reporter.step("configure");

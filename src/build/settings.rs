@@ -13,8 +13,10 @@ pub struct Placeholders<'a> {
     pub src: &'a Path,
     pub repo: &'a Path,
     pub jobs: usize,
-    /// Dependency name (the recipe name) -> its built tree.
+    /// Dependency name (the recipe name) -> its built tree, or a library's prefix.
     pub deps: &'a BTreeMap<String, PathBuf>,
+    /// The install prefix of a library build (`{prefix}`).
+    pub prefix: Option<&'a Path>,
 }
 
 impl Placeholders<'_> {
@@ -30,6 +32,7 @@ impl Placeholders<'_> {
             "src" => path(self.src),
             "repo" => path(self.repo),
             "jobs" => self.jobs.to_string(),
+            "prefix" => path(self.prefix?),
             other => path(self.deps.get(other.strip_prefix("dep:")?)?),
         })
     }

@@ -100,6 +100,7 @@ fn context<'a>(
             .join("build")
             .join(&recipe.id.0)
             .join(&target.runtime),
+        lib_root: work_root.join("lib"),
         output_dir: output_dir(&session.output_root(repo), &recipe.id.0, &target.runtime),
         recipe,
     })
@@ -120,7 +121,8 @@ pub fn identity(session: &Session, target: &BuildTarget) -> Result<()> {
     Ok(())
 }
 
-pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
+/// Builds a recipe; a `[library]` recipe is built into its shared prefix (no outcome).
+pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>> {
     if let Some(engine) = &args.container {
         // The container's wlmake uses the mounted cache folder (store included) with its
         // defaults; the remote cache and --no-cache are not passed in (yet).
@@ -130,7 +132,7 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
                  (the local build cache is used as it is)",
             );
         }
-        return super::release::build_in_container(session, args, engine.as_deref());
+        return super::release::build_in_container(session, args, engine.as_deref()).map(Some);
     }
     let start = Instant::now();
     let repo = session.repository()?;
@@ -142,6 +144,23 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
         args.force,
         &args.cache,
     )?;
+    if ctx.recipe.library.is_some() {
+        let library = build::run_library(&ctx, &session.reporter)
+            .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
+        let verb = if library.rebuilt {
+            "built"
+        } else {
+            "up to date:"
+        };
+        session.reporter.line(&format!(
+            "{verb} {} (identity {}) in {:.1} s",
+            ctx.recipe.id,
+            &library.identity[..16],
+            start.elapsed().as_secs_f64()
+        ));
+        println!("{}", library.prefix.display());
+        return Ok(None);
+    }
     let outcome = build::run(&ctx, &session.reporter)
         .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
     let verb = match outcome.origin {
@@ -167,7 +186,7 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<BuildOutcome> {
             &artifact.sha256[..16]
         );
     }
-    Ok(outcome)
+    Ok(Some(outcome))
 }
 
 /// The manifest of an existing build, or an error saying how to make one.

@@ -63,6 +63,9 @@ pub fn show(session: &Session, args: &ShowArgs) -> Result<()> {
                     debian.package, debian.file
                 );
             }
+            if let Some(upstream) = &archive.upstream {
+                println!("  upstream: {upstream} (not fetched: the Debian orig is the archive)");
+            }
         }
         SourceSpec::Git(git) => println!(
             "source:    git {} tag {} commit {}",
@@ -101,6 +104,16 @@ pub fn show(session: &Session, args: &ShowArgs) -> Result<()> {
         }
         for dep in &over.depends {
             println!("  [{runtime}] depends {dep}");
+        }
+    }
+    if let Some(library) = &recipe.library {
+        println!("library:");
+        println!("  archives:   {}", library.archives.join(", "));
+        println!("  pkg-config: {}", library.pkg_config.join(", "));
+        if recipe.build.system == "cmake" {
+            println!("  install:    cmake --install");
+        } else {
+            println!("  install:    make {}", library.install_targets.join(" "));
         }
     }
     println!("artifacts:");

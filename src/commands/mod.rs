@@ -5,6 +5,7 @@ mod build;
 mod cache;
 mod docs;
 mod doctor;
+mod graph;
 mod inspect;
 mod inspect_recipes;
 mod patch;
@@ -92,6 +93,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Test(args) => build::test(&session, &args).map(|()| 0),
         Command::Doctor => doctor::doctor(&session),
         Command::Inspect(args) => inspect::inspect(&session, &args),
+        Command::Graph(args) => graph::graph(&session, &args).map(|()| 0),
         Command::Patch(args) => patch::patch(&session, &args),
         Command::New(args) => patch::new_recipe(&session, &args).map(|()| 0),
         Command::Matrix(args) => release::matrix(&session, &args).map(|()| 0),

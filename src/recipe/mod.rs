@@ -4,6 +4,7 @@
 //! turns it into the [`model`] the rest of wlmake uses.
 
 pub mod diagnostic;
+pub mod graph;
 pub mod model;
 pub mod raw;
 pub mod repository;

@@ -61,6 +61,22 @@ pub struct Recipe {
     pub tests: Vec<SmokeTest>,
     /// How an artifact runs as a network server (`php -S HOST:PORT -t DOCROOT`).
     pub server: Option<ServerSpec>,
+    /// Set for a library that installs into a prefix of its own (`[library]`).
+    pub library: Option<LibrarySpec>,
+}
+
+/// What a library build must leave in its prefix; dependents see the prefix as
+/// `{dep:NAME}` and its `lib/pkgconfig` through a restricted pkg-config.
+#[derive(Debug, Clone, Serialize)]
+pub struct LibrarySpec {
+    /// Static archives relative to the prefix (`lib/libz.a`).
+    pub archives: Vec<String>,
+    /// pkg-config module names: `lib/pkgconfig/<name>.pc` in the prefix.
+    pub pkg_config: Vec<String>,
+    /// Headers relative to the prefix (`include/zlib.h`) that must be installed.
+    pub headers: Vec<String>,
+    /// make targets that install into the prefix (autotools, configure, make).
+    pub install_targets: Vec<String>,
 }
 
 /// A server mode of one artifact: wlmake finds the address and document root in its
@@ -94,6 +110,9 @@ pub struct ArchiveSource {
     pub file_name: String,
     /// A Debian/Ubuntu source package whose orig tarball is the same archive.
     pub debian: Option<DebianSource>,
+    /// The upstream release this archive comes from, for people: never fetched (set when
+    /// the archive is a Debian orig whose bytes differ from upstream's, or are unverified).
+    pub upstream: Option<String>,
     /// Leading folder removed on extraction (`php-7.4.33`); `None` keeps the layout.
     pub strip_prefix: Option<String>,
 }
@@ -133,7 +152,8 @@ pub struct PatchSets {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BuildSpec {
-    /// `autotools` (configure + make) is the only system so far.
+    /// `autotools` (configure --host + make), `configure` (a configure script that is
+    /// not autoconf's: no --host), `cmake` (toolchain file from the view) or `make`.
     pub system: String,
     /// Environment for configure and make; `{toolchain.*}`-style placeholders are expanded
     /// by the build step.
@@ -147,6 +167,9 @@ pub struct BuildSpec {
     /// Compiler warning flags (`-Wcast-function-type-strict`) whose warnings are counted
     /// in the make log, shown after the build and recorded in the manifest.
     pub count_warnings: Vec<String>,
+    /// Configure flag -> library (dependency `package.name`) it needs: `wlmake lint`
+    /// refuses a flag in use whose library is not among the (transitive) dependencies.
+    pub requires: BTreeMap<String, String>,
     /// Per-runtime additions, appended to the common settings.
     pub runtime: BTreeMap<String, BuildOverride>,
 }

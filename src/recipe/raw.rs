@@ -20,6 +20,20 @@ pub struct RawRecipe {
     #[serde(default, rename = "test")]
     pub tests: Vec<RawTest>,
     pub server: Option<RawServer>,
+    pub library: Option<RawLibrary>,
+}
+
+/// `[library]`: the recipe installs a static library into a prefix of its own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawLibrary {
+    #[serde(default)]
+    pub archives: Vec<String>,
+    #[serde(default)]
+    pub pkg_config: Vec<String>,
+    #[serde(default)]
+    pub headers: Vec<String>,
+    pub install_targets: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +66,7 @@ pub struct RawSource {
     pub sha256: Option<String>,
     pub strip_prefix: Option<String>,
     pub debian: Option<RawDebian>,
+    pub upstream: Option<String>,
     pub git: Option<String>,
     pub tag: Option<String>,
     pub commit: Option<String>,
@@ -89,6 +104,8 @@ pub struct RawBuild {
     pub depends: Vec<String>,
     #[serde(default)]
     pub count_warnings: Vec<String>,
+    #[serde(default)]
+    pub requires: BTreeMap<String, String>,
     #[serde(default)]
     pub runtime: BTreeMap<String, RawBuildOverride>,
 }

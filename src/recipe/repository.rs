@@ -218,6 +218,9 @@ impl Repository {
                 }
             }
         }
+        problems.extend(super::graph::lint(&recipes, &|file| {
+            self.relative(file).to_path_buf()
+        }));
         if problems.is_empty() {
             Ok(recipes)
         } else {

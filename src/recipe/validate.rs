@@ -13,10 +13,10 @@ use super::raw::*;
 /// Runtimes wlmake knows how to build for and run on.
 pub const KNOWN_RUNTIMES: &[&str] = &["wasmtime", "wasmedge"];
 /// Build systems wlmake can drive.
-pub const KNOWN_SYSTEMS: &[&str] = &["autotools", "make"];
+pub const KNOWN_SYSTEMS: &[&str] = &["autotools", "configure", "cmake", "make"];
 /// Placeholders that build settings may use, expanded by the build step.
 pub const PLACEHOLDERS: &[&str] = &[
-    "cc", "ar", "ranlib", "nm", "sysroot", "target", "src", "repo", "jobs",
+    "cc", "ar", "ranlib", "nm", "sysroot", "target", "src", "repo", "jobs", "prefix",
 ];
 
 struct Checker<'a> {
@@ -250,6 +250,18 @@ fn check(
         }
     });
 
+    let library = raw
+        .library
+        .as_ref()
+        .map(|library| check_library(c, library));
+    if library.is_some() && !artifacts.is_empty() {
+        c.hint(
+            &[N("library")],
+            "a [library] recipe installs into its prefix and has no [[artifact]]",
+            "list what the prefix must hold in library.archives and library.pkg-config",
+        );
+    }
+
     let source = source?;
     Some(Recipe {
         id,
@@ -267,13 +279,71 @@ fn check(
         artifacts,
         tests,
         server,
+        library,
     })
+}
+
+fn check_library(c: &mut Checker<'_>, raw: &RawLibrary) -> LibrarySpec {
+    use Key::Name as N;
+    if raw.archives.is_empty() {
+        c.hint(
+            &[N("library")],
+            "a [library] needs `archives`: the static archives its prefix must hold",
+            "e.g. archives = [\"lib/libz.a\"]",
+        );
+    }
+    for (index, archive) in raw.archives.iter().enumerate() {
+        if Path::new(archive).is_absolute() || archive.contains("..") || !archive.ends_with(".a") {
+            c.problem(
+                &[N("library"), N("archives"), Key::Index(index)],
+                format!("`{archive}` must be a `.a` file relative to the library's prefix"),
+            );
+        }
+    }
+    for (index, header) in raw.headers.iter().enumerate() {
+        if Path::new(header).is_absolute()
+            || header.contains("..")
+            || !header.starts_with("include/")
+        {
+            c.problem(
+                &[N("library"), N("headers"), Key::Index(index)],
+                format!("`{header}` must be a file under `include/` in the library's prefix"),
+            );
+        }
+    }
+    for (index, module) in raw.pkg_config.iter().enumerate() {
+        if module.is_empty() || module.contains(['/', ' ']) || module.ends_with(".pc") {
+            c.hint(
+                &[N("library"), N("pkg-config"), Key::Index(index)],
+                format!("`{module}` is not a pkg-config module name"),
+                "name the module as `pkg-config --cflags NAME` would: `zlib` for lib/pkgconfig/zlib.pc",
+            );
+        }
+    }
+    LibrarySpec {
+        archives: raw.archives.clone(),
+        pkg_config: raw.pkg_config.clone(),
+        headers: raw.headers.clone(),
+        install_targets: raw
+            .install_targets
+            .clone()
+            .unwrap_or_else(|| vec!["install".into()]),
+    }
 }
 
 fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<SourceSpec> {
     use Key::Name as N;
+    // An archive is named by `url`, or by `debian` alone (a Debian orig as the archive).
+    let archive_only_debian = raw.url.is_none() && raw.git.is_none() && raw.path.is_none();
     let kinds: Vec<&str> = [
-        raw.url.as_ref().map(|_| "url"),
+        raw.url
+            .as_ref()
+            .or(raw
+                .debian
+                .as_ref()
+                .map(|d| &d.file)
+                .filter(|_| archive_only_debian))
+            .map(|_| "url"),
         raw.git.as_ref().map(|_| "git"),
         raw.path.as_ref().map(|_| "path"),
     ]
@@ -287,7 +357,7 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
                 0 => "source needs one of `url`, `git` or `path`".to_string(),
                 _ => format!("source sets {}: they exclude each other", kinds.join(" and ")),
             },
-            "an archive source uses url + sha256, a git source git + tag + commit, an in-repository source path",
+            "an archive source uses url + sha256 (or debian + sha256), a git source git + tag + commit, an in-repository source path",
         );
         return None;
     }
@@ -299,15 +369,42 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
             );
         }
     };
-    if let Some(url) = &raw.url {
+    if raw.url.is_some() || raw.debian.is_some() && archive_only_debian {
+        return check_archive(c, raw);
+    }
+    misplaced(c, "mirrors", !raw.mirrors.is_empty(), "git or path");
+    misplaced(c, "debian", raw.debian.is_some(), "git or path");
+    misplaced(c, "upstream", raw.upstream.is_some(), "git or path");
+    misplaced(c, "sha256", raw.sha256.is_some(), "git or path");
+    misplaced(c, "strip-prefix", raw.strip_prefix.is_some(), "git or path");
+    check_git_or_path(c, repo, raw)
+}
+
+/// An archive: `url` (+ `mirrors`) and/or `debian`, one `sha256` that every provider's
+/// bytes must match. Without `url` the Debian orig is the archive and `upstream` may name
+/// the original release (never fetched).
+fn check_archive(c: &mut Checker<'_>, raw: &RawSource) -> Option<SourceSpec> {
+    use Key::Name as N;
+    let misplaced = |c: &mut Checker<'_>, key: &'static str, set: bool, kind: &str| {
+        if set {
+            c.problem(
+                &[N("source"), N(key)],
+                format!("`{key}` does not apply to a {kind} source"),
+            );
+        }
+    };
+    let debian_file = raw.debian.as_ref().map(|d| d.file.clone());
+    let named = raw.url.clone().or(debian_file).unwrap_or_default();
+    let url = &named;
+    {
         misplaced(c, "tag", raw.tag.is_some(), "url");
         misplaced(c, "commit", raw.commit.is_some(), "url");
         let sha256 = match &raw.sha256 {
             None => {
                 c.hint(
                     &[N("source"), N("url")],
-                    format!("source url `{url}` has no sha256"),
-                    "every downloaded archive is verified: add `sha256 = \"<64 hex digits>\"` (sha256sum FILE)",
+                    format!("source `{url}` has no sha256"),
+                    "every provider's bytes are verified: add `sha256 = \"<64 hex digits>\"` (sha256sum FILE)",
                 );
                 None
             }
@@ -322,7 +419,23 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
                 parsed
             }
         };
-        for (index, mirror) in std::iter::once(url).chain(&raw.mirrors).enumerate() {
+        if raw.url.is_none() && !raw.mirrors.is_empty() {
+            c.hint(
+                &[N("source"), N("mirrors")],
+                "`mirrors` without `url`",
+                "mirrors deliver the same file as `url`; set url or remove mirrors",
+            );
+        }
+        if raw.url.is_some()
+            && let Some(upstream) = &raw.upstream
+        {
+            c.hint(
+                &[N("source"), N("upstream")],
+                format!("`upstream = \"{upstream}\"` next to `url`: url already names the upstream archive"),
+                "keep `upstream` only for a Debian orig without `url` (a repack, or bytes not verified against upstream)",
+            );
+        }
+        for (index, mirror) in raw.url.iter().chain(&raw.mirrors).enumerate() {
             if !(mirror.starts_with("http://")
                 || mirror.starts_with("https://")
                 || mirror.starts_with("file://"))
@@ -337,6 +450,14 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
                     format!("`{mirror}` is not an http://, https:// or file:// URL"),
                 );
             }
+        }
+        if let Some(upstream) = &raw.upstream
+            && !(upstream.starts_with("http://") || upstream.starts_with("https://"))
+        {
+            c.problem(
+                &[N("source"), N("upstream")],
+                format!("`{upstream}` is not an http:// or https:// URL"),
+            );
         }
         let file_name = url.rsplit('/').next().unwrap_or_default().to_string();
         if !(file_name.ends_with(".tar.gz")
@@ -354,20 +475,27 @@ fn check_source(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<Sou
             package: d.package.clone(),
             file: d.file.clone(),
         });
-        return Some(SourceSpec::Archive(ArchiveSource {
-            urls: std::iter::once(url.clone())
-                .chain(raw.mirrors.iter().cloned())
-                .collect(),
+        Some(SourceSpec::Archive(ArchiveSource {
+            urls: raw.url.iter().chain(&raw.mirrors).cloned().collect(),
             sha256: sha256?,
             file_name,
             debian,
+            upstream: raw.upstream.clone(),
             strip_prefix: raw.strip_prefix.clone(),
-        }));
+        }))
     }
-    misplaced(c, "mirrors", !raw.mirrors.is_empty(), "git or path");
-    misplaced(c, "debian", raw.debian.is_some(), "git or path");
-    misplaced(c, "sha256", raw.sha256.is_some(), "git or path");
-    misplaced(c, "strip-prefix", raw.strip_prefix.is_some(), "git or path");
+}
+
+fn check_git_or_path(c: &mut Checker<'_>, repo: &Path, raw: &RawSource) -> Option<SourceSpec> {
+    use Key::Name as N;
+    let misplaced = |c: &mut Checker<'_>, key: &'static str, set: bool, kind: &str| {
+        if set {
+            c.problem(
+                &[N("source"), N(key)],
+                format!("`{key}` does not apply to a {kind} source"),
+            );
+        }
+    };
     if let Some(url) = &raw.git {
         let tag = raw.tag.clone();
         if tag.is_none() {
@@ -569,6 +697,15 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> Buil
             );
         }
     }
+    for (flag, library) in &raw.requires {
+        if !flag.starts_with('-') || !is_name(library) {
+            c.hint(
+                &[N("build"), N("requires"), N(flag)],
+                format!("requires `{flag}` = `{library}` is not a configure flag and a library name"),
+                "e.g. \"--with-zlib\" = \"zlib\": the flag (alone or as FLAG=VALUE) needs dependency `zlib`",
+            );
+        }
+    }
     let mut runtime = BTreeMap::new();
     for (name, over) in &raw.runtime {
         let base = [N("build"), N("runtime"), N(name)];
@@ -603,6 +740,7 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> Buil
         make_vars: raw.make_vars.clone(),
         depends,
         count_warnings: raw.count_warnings.clone(),
+        requires: raw.requires.clone(),
         runtime,
     }
 }
@@ -785,6 +923,100 @@ expect-stdout = "hi\n"
         let found = problems(&text);
         assert!(
             found[0].contains("patch set folder `patches/none` does not exist"),
+            "{found:?}"
+        );
+    }
+
+    const DEBIAN_ONLY: &str = r#"
+[package]
+language = "lib"
+name = "z"
+version = "1.0"
+runtimes = ["wasmtime"]
+
+[source]
+upstream = "https://example.invalid/z-1.0.tar.gz"
+debian = { package = "z", file = "z_1.0.dfsg.orig.tar.bz2" }
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+
+[build]
+system = "configure"
+
+[library]
+archives = ["lib/libz.a"]
+pkg-config = ["zlib"]
+"#;
+
+    fn parse_lib(text: &str) -> Result<Recipe, Vec<Diagnostic>> {
+        let repo = tempfile::tempdir().unwrap();
+        parse_recipe(repo.path(), Path::new("recipes/lib/z-1.0.toml"), text)
+    }
+
+    #[test]
+    fn a_debian_orig_can_be_the_archive_with_upstream_named() {
+        let recipe = parse_lib(DEBIAN_ONLY).unwrap();
+        let SourceSpec::Archive(archive) = &recipe.source else {
+            panic!("archive")
+        };
+        assert!(archive.urls.is_empty());
+        assert_eq!(archive.file_name, "z_1.0.dfsg.orig.tar.bz2");
+        assert_eq!(
+            archive.upstream.as_deref(),
+            Some("https://example.invalid/z-1.0.tar.gz")
+        );
+        let library = recipe.library.unwrap();
+        assert_eq!(library.install_targets, ["install"]);
+        assert_eq!(recipe.build.system, "configure");
+    }
+
+    #[test]
+    fn upstream_next_to_url_and_bad_library_entries_are_refused() {
+        let text = DEBIAN_ONLY.replace(
+            "[source]\n",
+            "[source]\nurl = \"https://example.invalid/z-1.0.tar.gz\"\n",
+        );
+        let found: Vec<String> = parse_lib(&text)
+            .unwrap_err()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("recipes/lib/z-1.0.toml:10:12: `upstream = ")),
+            "{found:?}"
+        );
+        let text = DEBIAN_ONLY
+            .replace("\"lib/libz.a\"", "\"/usr/lib/libz.so\"")
+            .replace("[\"zlib\"]", "[\"zlib.pc\"]");
+        let found: Vec<String> = parse_lib(&text)
+            .unwrap_err()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("must be a `.a` file relative")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("is not a pkg-config module name")),
+            "{found:?}"
+        );
+        let text = DEBIAN_ONLY.replace(
+            "sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\n",
+            "",
+        );
+        let found: Vec<String> = parse_lib(&text)
+            .unwrap_err()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert!(
+            found.iter().any(|p| p.contains("has no sha256")),
             "{found:?}"
         );
     }

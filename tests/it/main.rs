@@ -3,6 +3,7 @@
 mod abi;
 mod cache;
 mod cli;
+mod libraries;
 mod patch_workflow;
 mod pipeline;
 mod recipes;

@@ -51,6 +51,7 @@ fn archive_source(urls: Vec<String>, bytes: &[u8]) -> ArchiveSource {
         sha256: Sha256::parse(&sha256_hex(bytes)).unwrap(),
         file_name: FILE_NAME.to_string(),
         debian: None,
+        upstream: None,
         strip_prefix: Some("pkg-1.0".to_string()),
     }
 }
@@ -501,6 +502,7 @@ fn debian_source_package_for_real() {
             package: "php7.4".to_string(),
             file: "php7.4_7.4.33.orig.tar.xz".to_string(),
         }),
+        upstream: None,
         strip_prefix: Some("php-7.4.33".to_string()),
     };
     let options = FetchOptions {

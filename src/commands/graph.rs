@@ -1,0 +1,111 @@
+//! `wlmake graph RECIPE [--runtime R] [--dot]`: the dependency graph with identities.
+
+use anyhow::{Context, Result, bail};
+
+use super::Session;
+use crate::build::library::{LibraryEnv, graph_identities};
+use crate::cli::GraphArgs;
+use crate::recipe::graph::{self, Graph};
+use crate::toolchain;
+
+pub fn graph(session: &Session, args: &GraphArgs) -> Result<()> {
+    let repo = session.repository()?;
+    let recipe = repo.load(&args.recipe)?;
+    if !recipe.runtimes.contains(&args.runtime) {
+        bail!(
+            "recipe `{}` does not support runtime `{}` (it supports: {})",
+            recipe.id,
+            args.runtime,
+            recipe.runtimes.join(", ")
+        );
+    }
+    let work_root = session.work_root(&repo);
+    std::fs::create_dir_all(&work_root)
+        .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
+    let toolchain = toolchain::discover()?.into_toolchain(&work_root)?;
+    let graph = graph::resolve(&repo, recipe, &args.runtime)?;
+    let cache = session.cache()?;
+    let fetch_options = session.fetch_options();
+    let lib_root = work_root.join("lib");
+    let env = LibraryEnv {
+        repo: &repo,
+        toolchain: &toolchain,
+        cache: &cache,
+        fetch_options: &fetch_options,
+        runtime: &args.runtime,
+        root: &lib_root,
+        force: false,
+    };
+    let identities = graph_identities(&env, &graph)?;
+    let text = if args.dot {
+        dot(&graph, &identities)
+    } else {
+        tree(&graph, &identities)
+    };
+    print!("{text}");
+    Ok(())
+}
+
+fn label(graph: &Graph, identities: &[String], index: usize) -> String {
+    let recipe = &graph.nodes[index].recipe;
+    let kind = if recipe.library.is_some() {
+        "library"
+    } else if index + 1 == graph.nodes.len() {
+        "recipe"
+    } else {
+        "in-tree"
+    };
+    format!("{} {} ({kind})", recipe.id, &identities[index][..16])
+}
+
+/// The root, then each dependency indented under what needs it (a shared library shows
+/// up under every dependent).
+pub fn tree(graph: &Graph, identities: &[String]) -> String {
+    fn walk(graph: &Graph, ids: &[String], index: usize, indent: &str, out: &mut String) {
+        let deps = &graph.nodes[index].deps;
+        for (n, &dep) in deps.iter().enumerate() {
+            let last = n + 1 == deps.len();
+            out.push_str(&format!(
+                "{indent}{}{}\n",
+                if last { "└── " } else { "├── " },
+                label(graph, ids, dep)
+            ));
+            let deeper = format!("{indent}{}", if last { "    " } else { "│   " });
+            walk(graph, ids, dep, &deeper, out);
+        }
+    }
+    let root = graph.nodes.len() - 1;
+    let mut out = format!("{}\n", label(graph, identities, root));
+    walk(graph, identities, root, "", &mut out);
+    out
+}
+
+/// Graphviz DOT: one node per recipe (id and identity), an edge from each recipe to
+/// what it needs; nodes in build order.
+pub fn dot(graph: &Graph, identities: &[String]) -> String {
+    let root = &graph.root().recipe.id;
+    let mut out = format!("digraph \"{root}\" {{\n  rankdir=LR;\n");
+    for (index, node) in graph.nodes.iter().enumerate() {
+        let shape = if node.recipe.library.is_some() {
+            "box"
+        } else {
+            "ellipse"
+        };
+        out.push_str(&format!(
+            "  \"{}\" [label=\"{}\\n{}\", shape={shape}];\n",
+            node.recipe.id,
+            node.recipe.id,
+            &identities[index][..16]
+        ));
+    }
+    for node in &graph.nodes {
+        for &dep in &node.deps {
+            out.push_str(&format!(
+                "  \"{}\" -> \"{}\";\n",
+                node.recipe.id, graph.nodes[dep].recipe.id
+            ));
+        }
+    }
+    out.push_str("}\n");
+    out
+}

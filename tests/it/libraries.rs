@@ -1,0 +1,502 @@
+//! Library recipes end to end: the real zlib recipe built for wasm32-wasi from its real
+//! source (Debian's orig tarball through apt, or the shared cache), a C program linked
+//! against it through the restricted pkg-config and run on Wasmtime, reuse of the
+//! library's prefix, and no host `.pc` file or header reaching a build.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const ZLIB_RECIPE: &str = "recipes/lib/zlib-1.2.13.toml";
+
+/// compress/uncompress round trip; prints what it checked.
+const ROUND_TRIP_C: &str = r#"#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+int main(void) {
+    const char *text = "wasm wasm wasm wasm wasm wasm wasm wasm wasm wasm wasm wasm";
+    unsigned char packed[256], unpacked[256];
+    uLongf packed_len = sizeof packed, unpacked_len = sizeof unpacked;
+    if (compress(packed, &packed_len, (const Bytef *)text, strlen(text)) != Z_OK) return 2;
+    if (uncompress(unpacked, &unpacked_len, packed, packed_len) != Z_OK) return 3;
+    if (unpacked_len != strlen(text) || memcmp(unpacked, text, unpacked_len) != 0) return 4;
+    printf("zlib %s: %zu -> %lu -> %lu bytes\n", zlibVersion(), strlen(text),
+           (unsigned long)packed_len, (unsigned long)unpacked_len);
+    return 0;
+}
+"#;
+
+/// The Makefile checks what the build sees before compiling: pkg-config knows zlib (from
+/// the dependency's prefix, which `{dep:zlib}` also names) and knows nothing of the host.
+const ROUND_TRIP_MAKEFILE: &str = "\
+all: zround.wasm
+
+zround.wasm: zround.c
+\tpkg-config --cflags zlib | grep -q -- '-I$(ZLIB_PREFIX)/include'
+\t! pkg-config --exists libxml-2.0
+\ttest -z \"$$PKG_CONFIG_PATH\"
+\t$(CC) -O2 $$(pkg-config --cflags zlib) zround.c $$(pkg-config --libs zlib) -o zround.wasm
+";
+
+const ROUND_TRIP_RECIPE: &str = r#"
+[package]
+language = "c"
+name = "zround"
+version = "1.0"
+runtimes = ["wasmtime", "wasmedge"]
+
+[source]
+path = "upstream/zround"
+
+[build]
+system = "make"
+depends = ["lib/zlib-1.2.13"]
+make-vars = ["CC={cc}", "ZLIB_PREFIX={dep:zlib}"]
+
+[[artifact]]
+name = "zround"
+path = "zround.wasm"
+
+[[test]]
+name = "round-trip"
+artifact = "zround"
+expect-pattern = "^zlib 1\\.2\\.13: 59 -> \\d+ -> 59 bytes\n$"
+"#;
+
+/// A build without dependencies: pkg-config must find neither the host's zlib.pc nor
+/// its libxml-2.0.pc, and `#include <zlib.h>` must not find /usr/include/zlib.h.
+const LEAK_MAKEFILE: &str = "\
+all: hello.wasm
+
+hello.wasm: hello.c probe.c
+\t! pkg-config --exists zlib
+\t! pkg-config --exists libxml-2.0
+\t! $(CC) -c probe.c -o probe.o
+\t$(CC) hello.c -o hello.wasm
+";
+
+const LEAK_RECIPE: &str = r#"
+[package]
+language = "c"
+name = "leak"
+version = "1.0"
+runtimes = ["wasmtime"]
+
+[source]
+path = "upstream/leak"
+
+[build]
+system = "make"
+make-vars = ["CC={cc}"]
+
+[[artifact]]
+name = "hello"
+path = "hello.wasm"
+"#;
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::create_dir_all(root.join("recipes/lib")).unwrap();
+        std::fs::copy(repo.join(ZLIB_RECIPE), root.join(ZLIB_RECIPE)).unwrap();
+        // The import tables every build checks its artifacts against.
+        for entry in std::fs::read_dir(repo.join("runtimes")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                let name = path.file_name().unwrap();
+                write(
+                    &root.join("runtimes").join(name),
+                    &std::fs::read_to_string(&path).unwrap(),
+                );
+            }
+        }
+        write(&root.join("recipes/c/zround-1.0.toml"), ROUND_TRIP_RECIPE);
+        write(&root.join("upstream/zround/Makefile"), ROUND_TRIP_MAKEFILE);
+        write(&root.join("upstream/zround/zround.c"), ROUND_TRIP_C);
+        write(&root.join("recipes/c/leak-1.0.toml"), LEAK_RECIPE);
+        write(&root.join("upstream/leak/Makefile"), LEAK_MAKEFILE);
+        write(
+            &root.join("upstream/leak/hello.c"),
+            "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+        );
+        write(
+            &root.join("upstream/leak/probe.c"),
+            "#include <zlib.h>\nint probe(void) { return Z_OK; }\n",
+        );
+        Self { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// wlmake in the fixture, with the shared source cache (zlib's archive comes from it
+    /// or from apt) and a host pkg-config setup that would leak if wlmake passed it on.
+    fn wlmake(&self) -> Command {
+        let mut command = Command::cargo_bin("wlmake").unwrap();
+        command
+            .current_dir(self.root())
+            .env_remove("WLMAKE_REPO")
+            .env_remove("WLMAKE_WORK_DIR")
+            .env_remove("WLMAKE_OUTPUT_DIR")
+            .env(
+                "PKG_CONFIG_PATH",
+                "/usr/lib/x86_64-linux-gnu/pkgconfig:/usr/share/pkgconfig",
+            )
+            .env("PKG_CONFIG_SYSROOT_DIR", "/")
+            .timeout(std::time::Duration::from_secs(600));
+        command
+    }
+
+    fn library_dirs(&self, name: &str) -> Vec<String> {
+        let mut dirs: Vec<String> = std::fs::read_dir(self.root().join("work/lib").join(name))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        dirs.sort();
+        dirs
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The host must have the `.pc` files and header the leak checks look for, or those
+/// checks prove nothing (`.ci/install-deps` installs zlib1g-dev and libxml2-dev).
+fn assert_host_has_what_could_leak() {
+    let status = std::process::Command::new("pkg-config")
+        .args(["--exists", "libxml-2.0", "zlib"])
+        .status()
+        .expect("pkg-config runs");
+    assert!(
+        status.success(),
+        "the host lacks libxml-2.0.pc or zlib.pc: install libxml2-dev and zlib1g-dev (.ci/install-deps)"
+    );
+    assert!(
+        Path::new("/usr/include/zlib.h").is_file(),
+        "the host lacks /usr/include/zlib.h"
+    );
+}
+
+#[test]
+fn zlib_builds_once_and_links_through_restricted_pkg_config() {
+    assert_host_has_what_could_leak();
+    let fixture = Fixture::new();
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/zround-1.0", "-j2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "build failed: {}", text(&out.stderr));
+
+    // The library's prefix: archive, headers, .pc, and the stamp.
+    let dirs = fixture.library_dirs("zlib");
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let lib_dir = fixture.root().join("work/lib/zlib").join(&dirs[0]);
+    let prefix = lib_dir.join("prefix");
+    let archive = std::fs::read(prefix.join("lib/libz.a")).unwrap();
+    assert!(archive.starts_with(b"!<arch>\n"));
+    assert!(prefix.join("include/zlib.h").is_file());
+    let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/zlib.pc")).unwrap();
+    assert!(pc.contains(&format!("prefix={}", prefix.display())), "{pc}");
+    let stamp = std::fs::metadata(lib_dir.join("complete"))
+        .unwrap()
+        .modified()
+        .unwrap();
+
+    // The manifest lists the library with its identity.
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            fixture
+                .root()
+                .join("build-output/c/zround-1.0/wasmtime/manifest.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let deps = manifest["dependencies"].as_array().unwrap();
+    assert_eq!(deps.len(), 1, "{deps:?}");
+    assert_eq!(deps[0]["id"], "lib/zlib-1.2.13");
+    assert!(deps[0]["identity"].as_str().unwrap().starts_with(&dirs[0]));
+
+    // The program runs on the real Wasmtime: compress, uncompress, compare.
+    let out = fixture
+        .wlmake()
+        .args(["test", "c/zround-1.0", "--runtime", "wasmtime"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "smoke test failed: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+
+    // A forced rebuild of the program, and a build for the other runtime, reuse the
+    // library: same folder, untouched stamp.
+    for args in [
+        ["build", "c/zround-1.0", "--force"].as_slice(),
+        ["build", "c/zround-1.0", "--runtime", "wasmedge"].as_slice(),
+    ] {
+        let out = fixture.wlmake().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert!(
+            !text(&out.stderr).contains("library lib/zlib"),
+            "{args:?} rebuilt zlib: {}",
+            text(&out.stderr)
+        );
+    }
+    // Another recipe that needs the same library (as php-8.2.32 after php-7.4.33) finds
+    // it built.
+    write(
+        &fixture.root().join("recipes/c/zround2-1.0.toml"),
+        &ROUND_TRIP_RECIPE.replace("name = \"zround\"\nversion", "name = \"zround2\"\nversion"),
+    );
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/zround2-1.0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "zround2: {}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("library lib/zlib"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(fixture.library_dirs("zlib"), dirs);
+    let again = std::fs::metadata(lib_dir.join("complete"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(stamp, again, "the library was rebuilt");
+}
+
+#[test]
+fn a_build_without_dependencies_sees_no_host_pc_file_or_header() {
+    assert_host_has_what_could_leak();
+    let fixture = Fixture::new();
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/leak-1.0"])
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(
+        fixture
+            .root()
+            .join("work/build/c/leak-1.0/wasmtime/logs/make.log"),
+    )
+    .unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "a host file leaked into the build: {}\n{log}",
+        text(&out.stderr)
+    );
+    // The probe's compile really failed for want of the header (not for another reason).
+    assert!(log.contains("'zlib.h' file not found"), "{log}");
+}
+
+/// zlib shared by libpng and the program: the tree shows it under both, DOT once.
+const GRAPH_RECIPE: &str = r#"
+[package]
+language = "c"
+name = "pngapp"
+version = "1.0"
+runtimes = ["wasmtime"]
+
+[source]
+path = "upstream/zround"
+
+[build]
+system = "make"
+depends = ["lib/libpng-1.6.39", "lib/zlib-1.2.13"]
+
+[[artifact]]
+name = "pngapp"
+path = "pngapp.wasm"
+"#;
+
+#[test]
+fn graph_prints_a_tree_and_dot_with_identities() {
+    let fixture = Fixture::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let png = "recipes/lib/libpng-1.6.39.toml";
+    std::fs::copy(repo.join(png), fixture.root().join(png)).unwrap();
+    write(
+        &fixture.root().join("recipes/c/pngapp-1.0.toml"),
+        GRAPH_RECIPE,
+    );
+    let identity = regex::Regex::new(r"[0-9a-f]{16}").unwrap();
+    let mut outputs = Vec::new();
+    for args in [
+        ["graph", "c/pngapp-1.0"].as_slice(),
+        ["graph", "c/pngapp-1.0", "--dot"].as_slice(),
+    ] {
+        let out = fixture.wlmake().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        // The same library has the same identity wherever it appears.
+        let zlib: std::collections::BTreeSet<&str> = stdout
+            .lines()
+            .filter(|l| l.contains("lib/zlib-1.2.13 ") || l.contains("\"lib/zlib-1.2.13\" ["))
+            .filter_map(|l| identity.find(l).map(|m| m.as_str()))
+            .collect();
+        assert_eq!(zlib.len(), 1, "{stdout}");
+        outputs.push(identity.replace_all(&stdout, "<identity>").into_owned());
+    }
+    insta::assert_snapshot!(outputs.join("\n"));
+    // Graph building builds nothing.
+    assert!(!fixture.root().join("work/lib").exists());
+}
+
+/// A tiny in-repository library whose Makefile fails on request and installs no `.pc`.
+const TINY_RECIPE: &str = r#"
+[package]
+language = "lib"
+name = "tiny"
+version = "1.0"
+runtimes = ["wasmtime"]
+
+[source]
+path = "upstream/tiny"
+
+[build]
+system = "make"
+make-vars = ["CC={cc}", "AR={ar}", "PREFIX={prefix}"]
+
+[library]
+archives = ["lib/libtiny.a"]
+pkg-config = ["tiny"]
+"#;
+
+const TINY_MAKEFILE: &str = "\
+all: libtiny.a
+
+libtiny.a: tiny.c
+\t$(CC) -c tiny.c -o tiny.o
+\t$(AR) rcs libtiny.a tiny.o
+
+install: libtiny.a
+\tmkdir -p $(PREFIX)/lib $(PREFIX)/include
+\tcp libtiny.a $(PREFIX)/lib/
+";
+
+#[test]
+fn a_failed_library_names_the_step_and_a_missing_pc_file_is_named() {
+    let fixture = Fixture::new();
+    let root = fixture.root();
+    write(&root.join("recipes/lib/tiny-1.0.toml"), TINY_RECIPE);
+    write(&root.join("upstream/tiny/Makefile"), TINY_MAKEFILE);
+    write(
+        &root.join("upstream/tiny/tiny.c"),
+        "int tiny(void) { return 1 }\n",
+    );
+    let out = fixture
+        .wlmake()
+        .args(["build", "lib/tiny-1.0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("library `lib/tiny-1.0`: step `make` failed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("expected ';'"),
+        "the log tail is shown: {stderr}"
+    );
+
+    write(
+        &root.join("upstream/tiny/tiny.c"),
+        "int tiny(void) { return 1; }\n",
+    );
+    let out = fixture
+        .wlmake()
+        .args(["build", "lib/tiny-1.0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("library `lib/tiny-1.0` built but its prefix")
+            && stderr.contains("lacks `lib/pkgconfig/tiny.pc`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: "), "{stderr}");
+}
+
+/// A library that waits (bounded) for its sibling to start: built one after the other,
+/// the first one times out and the build fails.
+fn waiting_library(name: &str, other: &str) -> (String, String) {
+    let recipe = format!(
+        "[package]\nlanguage = \"lib\"\nname = \"{name}\"\nversion = \"1.0\"\nruntimes = [\"wasmtime\"]\n\n\
+         [source]\npath = \"upstream/{name}\"\n\n[build]\nsystem = \"make\"\n\
+         make-vars = [\"CC={{cc}}\", \"AR={{ar}}\", \"PREFIX={{prefix}}\", \"MARKS={{repo}}/marks\"]\n\n\
+         [library]\narchives = [\"lib/lib{name}.a\"]\ninstall-targets = [\"install\"]\n"
+    );
+    let makefile = format!(
+        "lib{name}.a:\n\
+         \ttouch $(MARKS)/{name}\n\
+         \ti=0; while [ ! -e $(MARKS)/{other} ]; do i=$$((i+1)); [ $$i -lt 600 ] || exit 1; sleep 0.05; done\n\
+         \techo 'int {name}(void) {{ return 1; }}' > {name}.c\n\
+         \t$(CC) -c {name}.c -o {name}.o\n\
+         \t$(AR) rcs lib{name}.a {name}.o\n\n\
+         install: lib{name}.a\n\
+         \tmkdir -p $(PREFIX)/lib\n\
+         \tcp lib{name}.a $(PREFIX)/lib/\n"
+    );
+    (recipe, makefile)
+}
+
+#[test]
+fn independent_libraries_build_at_the_same_time() {
+    let fixture = Fixture::new();
+    let root = fixture.root();
+    std::fs::create_dir_all(root.join("marks")).unwrap();
+    for (name, other) in [("left", "right"), ("right", "left")] {
+        let (recipe, makefile) = waiting_library(name, other);
+        write(&root.join(format!("recipes/lib/{name}-1.0.toml")), &recipe);
+        write(&root.join(format!("upstream/{name}/Makefile")), &makefile);
+    }
+    // `both` needs the two; they need each other only to run at the same time.
+    let (recipe, _) = waiting_library("both", "both");
+    let recipe = recipe.replace(
+        "system = \"make\"\n",
+        "system = \"make\"\ndepends = [\"lib/left-1.0\", \"lib/right-1.0\"]\n",
+    );
+    write(&root.join("recipes/lib/both-1.0.toml"), &recipe);
+    let (_, makefile) = waiting_library("both", "both");
+    write(&root.join("upstream/both/Makefile"), &makefile);
+
+    let out = fixture
+        .wlmake()
+        .args(["build", "lib/both-1.0", "-j2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for name in ["left", "right", "both"] {
+        let dirs = fixture.library_dirs(name);
+        assert_eq!(dirs.len(), 1, "{name}: {dirs:?}");
+        let prefix = root
+            .join("work/lib")
+            .join(name)
+            .join(&dirs[0])
+            .join("prefix");
+        assert!(prefix.join(format!("lib/lib{name}.a")).is_file());
+    }
+}
