@@ -4,6 +4,7 @@
 //! [`run`] performs the steps: identity, fetch, patch, dependencies, configure, make,
 //! collect.
 
+pub mod record;
 pub mod settings;
 
 use std::collections::BTreeMap;
@@ -361,6 +362,11 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     }
     timed("check imports", start);
 
+    reporter.step("record");
+    let start = Instant::now();
+    let records = record::run_records(&recipe.records, &ctx.runtime, &artifacts, reporter)?;
+    timed("record", start);
+
     reporter.step("collect");
     let start = Instant::now();
     let manifest = Manifest {
@@ -417,6 +423,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         import_check: import_tables,
         warnings,
         step_seconds: BTreeMap::new(),
+        records,
     };
     timed("collect", start);
     let manifest = Manifest {

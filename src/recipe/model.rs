@@ -61,6 +61,17 @@ pub struct Recipe {
     pub tests: Vec<SmokeTest>,
     /// How an artifact runs as a network server (`php -S HOST:PORT -t DOCROOT`).
     pub server: Option<ServerSpec>,
+    /// Commands run on the built artifacts whose output the manifest keeps (`php -m`).
+    pub records: Vec<RecordSpec>,
+}
+
+/// One `[[record]]`: after a build, `artifact ARGS` runs on the flavor's runtime and its
+/// stdout lines go into the manifest under `name`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordSpec {
+    pub name: String,
+    pub artifact: String,
+    pub args: Vec<String>,
 }
 
 /// A server mode of one artifact: wlmake finds the address and document root in its

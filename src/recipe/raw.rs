@@ -20,6 +20,17 @@ pub struct RawRecipe {
     #[serde(default, rename = "test")]
     pub tests: Vec<RawTest>,
     pub server: Option<RawServer>,
+    #[serde(default, rename = "record")]
+    pub records: Vec<RawRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRecord {
+    pub name: String,
+    pub artifact: String,
+    #[serde(default)]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
