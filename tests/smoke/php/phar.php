@@ -1,6 +1,7 @@
 <?php
 // Builds a phar in the preopened folder (run with -d phar.readonly=0), reads it back
-// through phar://, includes code from it, then removes it.
+// through phar://, includes code from it, then removes it. Phar writes through a
+// temporary file: run with -d sys_temp_dir=/app/tmp (no /tmp is preopened).
 $file = __DIR__ . '/smoke-' . bin2hex(random_bytes(6)) . '.phar';
 $phar = new Phar($file);
 $phar->addFromString('lib/greet.php', '<?php function greet($n) { return "hello from phar, $n"; }');

@@ -1,6 +1,6 @@
 <?php
 // The files session handler writes into a preopened folder (run with
-// -d session.save_path=/app/sessions); session-read.php reads it back in a second run.
+// -d session.save_path=/app/tmp); session-read.php reads it back in a second run.
 // The id names the PHP version, so 7.4's and 8.2's tests never share a file.
 session_id('wlmake' . PHP_VERSION_ID);
 session_start();
