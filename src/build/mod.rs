@@ -7,6 +7,7 @@
 mod cached;
 pub mod identity;
 pub mod library;
+pub mod record;
 pub mod settings;
 
 use std::collections::BTreeMap;
@@ -526,6 +527,11 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     }
     timed("check imports", start);
 
+    reporter.step("record");
+    let start = Instant::now();
+    let records = record::run_records(&recipe.records, &ctx.runtime, &artifacts, reporter)?;
+    timed("record", start);
+
     reporter.step("collect");
     let start = Instant::now();
     let manifest = Manifest {
@@ -582,6 +588,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         import_check: import_tables,
         warnings,
         step_seconds: BTreeMap::new(),
+        records,
     };
     timed("collect", start);
     let manifest = Manifest {

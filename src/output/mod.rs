@@ -77,6 +77,22 @@ pub struct Manifest {
     pub import_check: BTreeMap<String, String>,
     /// Wall time of each step, seconds.
     pub step_seconds: BTreeMap<String, f64>,
+    /// The recipe's `[[record]]`s: name -> what the built artifact said.
+    #[serde(default)]
+    pub records: BTreeMap<String, RecordEntry>,
+}
+
+/// The output of one `[[record]]` command, run on the flavor's runtime after the build.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RecordEntry {
+    pub artifact: String,
+    pub args: Vec<String>,
+    /// The runtime's version line, when one was found.
+    pub runtime: Option<String>,
+    /// stdout, one entry per line (empty when it did not run).
+    pub lines: Vec<String>,
+    /// Why it did not run (no runtime for this flavor on the build machine).
+    pub skipped: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -63,6 +63,8 @@ pub struct Recipe {
     pub server: Option<ServerSpec>,
     /// Set for a library that installs into a prefix of its own (`[library]`).
     pub library: Option<LibrarySpec>,
+    /// Commands run on the built artifacts whose output the manifest keeps (`php -m`).
+    pub records: Vec<RecordSpec>,
 }
 
 /// What a library build must leave in its prefix; dependents see the prefix as
@@ -77,6 +79,15 @@ pub struct LibrarySpec {
     pub headers: Vec<String>,
     /// make targets that install into the prefix (autotools, configure, make).
     pub install_targets: Vec<String>,
+}
+
+/// One `[[record]]`: after a build, `artifact ARGS` runs on the flavor's runtime and its
+/// stdout lines go into the manifest under `name`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordSpec {
+    pub name: String,
+    pub artifact: String,
+    pub args: Vec<String>,
 }
 
 /// A server mode of one artifact: wlmake finds the address and document root in its

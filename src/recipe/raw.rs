@@ -21,6 +21,8 @@ pub struct RawRecipe {
     pub tests: Vec<RawTest>,
     pub server: Option<RawServer>,
     pub library: Option<RawLibrary>,
+    #[serde(default, rename = "record")]
+    pub records: Vec<RawRecord>,
 }
 
 /// `[library]`: the recipe installs a static library into a prefix of its own.
@@ -34,6 +36,15 @@ pub struct RawLibrary {
     #[serde(default)]
     pub headers: Vec<String>,
     pub install_targets: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRecord {
+    pub name: String,
+    pub artifact: String,
+    #[serde(default)]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

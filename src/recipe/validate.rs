@@ -262,6 +262,30 @@ fn check(
         );
     }
 
+    let mut records: Vec<RecordSpec> = Vec::new();
+    for (index, record) in raw.records.iter().enumerate() {
+        let at = |key| [N("record"), Key::Index(index), N(key)];
+        if !is_name(&record.name) || records.iter().any(|r| r.name == record.name) {
+            c.hint(
+                &at("name"),
+                format!("record name `{}` is not a unique name", record.name),
+                "use lowercase letters, digits, `-`, `_` and `.`, once per recipe",
+            );
+        }
+        if !artifacts.iter().any(|a| a.name == record.artifact) {
+            c.hint(
+                &at("artifact"),
+                format!("record runs unknown artifact `{}`", record.artifact),
+                "name one of the recipe's [[artifact]] entries",
+            );
+        }
+        records.push(RecordSpec {
+            name: record.name.clone(),
+            artifact: record.artifact.clone(),
+            args: record.args.clone(),
+        });
+    }
+
     let source = source?;
     Some(Recipe {
         id,
@@ -280,6 +304,7 @@ fn check(
         tests,
         server,
         library,
+        records,
     })
 }
 
@@ -910,6 +935,31 @@ expect-stdout = "hi\n"
             found
                 .iter()
                 .any(|p| p.contains("both expect-stdout and expect-pattern")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn records_name_a_known_artifact_once() {
+        let good = format!(
+            "{GOOD}\n[[record]]\nname = \"modules\"\nartifact = \"hello\"\nargs = [\"-m\"]\n"
+        );
+        let recipe = parse(&good).expect("a record of a known artifact parses");
+        assert_eq!(recipe.records.len(), 1);
+        assert_eq!(recipe.records[0].args, ["-m"]);
+
+        let bad = format!(
+            "{GOOD}\n[[record]]\nname = \"m\"\nartifact = \"nope\"\n\n[[record]]\nname = \"m\"\nartifact = \"hello\"\n"
+        );
+        let found = problems(&bad);
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("record runs unknown artifact `nope`")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|p| p.contains("`m` is not a unique name")),
             "{found:?}"
         );
     }

@@ -45,6 +45,8 @@ int setgid(gid_t gid);
 pid_t getppid(void);
 pid_t getpgrp(void);
 pid_t setsid(void);
+int setpgid(pid_t pid, pid_t pgid);
+char *ttyname(int fd);
 pid_t fork(void);
 int dup(int fd);
 int dup2(int fd, int target);

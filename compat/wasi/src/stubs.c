@@ -38,6 +38,9 @@ int setgid(gid_t gid) { (void)gid; FAIL(-1); }
 pid_t getppid(void) { return 1; }
 pid_t getpgrp(void) { return 1; }
 pid_t setsid(void) { FAIL(-1); }
+int setpgid(pid_t pid, pid_t pgid) { (void)pid; (void)pgid; FAIL(-1); }
+/* No terminal names under WASI (ext/posix calls it without a configure check). */
+char *ttyname(int fd) { (void)fd; FAIL(NULL); }
 pid_t fork(void) { FAIL(-1); }
 int dup(int fd) { (void)fd; FAIL(-1); }
 int dup2(int fd, int target) { (void)fd; (void)target; FAIL(-1); }
