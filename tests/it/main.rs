@@ -10,3 +10,4 @@ mod server;
 mod source;
 mod support;
 mod upstream_suite;
+mod wordpress;
