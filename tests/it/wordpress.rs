@@ -382,8 +382,9 @@ impl Client {
                 self.timeout
             )
         });
-        self.timings
-            .push((format!("{method} {path}"), started.elapsed()));
+        let took = started.elapsed();
+        eprintln!("{method} {path}: {:.2} s", took.as_secs_f64());
+        self.timings.push((format!("{method} {path}"), took));
 
         let raw = String::from_utf8_lossy(&raw).into_owned();
         let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
