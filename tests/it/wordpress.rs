@@ -560,8 +560,21 @@ fn render(client: &Client, pages: &[&str], temp: &Path, timeout: Duration) -> Ve
 
 /// Install, log in, publish, read it back, and look at it in a browser.
 fn wordpress_end_to_end(php: Php) {
-    if let Php::Wasm { recipe, flavor } = php {
-        ensure_built(recipe, flavor);
+    match php {
+        Php::Wasm { recipe, flavor } => ensure_built(recipe, flavor),
+        Php::Native => {
+            let modules = Command::new("php")
+                .arg("-m")
+                .output()
+                .expect("no native php (.ci/install-deps installs php-cli)");
+            let modules = String::from_utf8_lossy(&modules.stdout);
+            for module in ["pdo_sqlite", "mbstring", "xml"] {
+                assert!(
+                    modules.lines().any(|line| line == module),
+                    "native php lacks {module} (.ci/install-deps installs php8.2-sqlite3, php8.2-mbstring, php8.2-xml)"
+                );
+            }
+        }
     }
     let temp = tempfile::Builder::new()
         .prefix("wlmake-wordpress-")
