@@ -114,8 +114,9 @@ impl Php {
         }
     }
 
-    /// How long one request may take. WasmEdge's interpreter is about 100 times slower
-    /// than Wasmtime (WASI-FACTS.md section 6).
+    /// How long one request may take. WasmEdge's interpreter runs WordPress's pages about
+    /// 45 times slower than Wasmtime (docs/wordpress.md), and native takes 15-20 s to
+    /// install.
     fn request_timeout(self) -> Duration {
         match self {
             Self::Native => Duration::from_secs(60),
