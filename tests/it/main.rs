@@ -12,3 +12,4 @@ mod server;
 mod source;
 mod support;
 mod upstream_suite;
+mod wordpress;

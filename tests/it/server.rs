@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 const PHP_74: &str = "php/php-7.4.33";
 const PHP_82: &str = "php/php-8.2.32";
 
-fn repo_root() -> &'static Path {
+pub(crate) fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn wlmake() -> std::process::Command {
+pub(crate) fn wlmake() -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_wlmake"));
     command.current_dir(repo_root()).env_remove("WLMAKE_REPO");
     command
@@ -39,13 +39,13 @@ fn wasmtime_36() -> PathBuf {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Flavor {
+pub(crate) enum Flavor {
     Wasmtime,
     Wasmedge,
 }
 
 impl Flavor {
-    fn runtime(self) -> &'static str {
+    pub(crate) fn runtime(self) -> &'static str {
         match self {
             Self::Wasmtime => "wasmtime",
             Self::Wasmedge => "wasmedge",
@@ -53,7 +53,7 @@ impl Flavor {
     }
 
     /// The runtime's environment variable and binary for `wlmake run`.
-    fn binary(self) -> (&'static str, PathBuf) {
+    pub(crate) fn binary(self) -> (&'static str, PathBuf) {
         match self {
             Self::Wasmtime => ("WLMAKE_WASMTIME", wasmtime_36()),
             Self::Wasmedge => ("WLMAKE_WASMEDGE", crate::support::wasmedge().to_path_buf()),
@@ -62,7 +62,7 @@ impl Flavor {
 }
 
 /// Builds the recipe for the flavor (a no-op when the build is up to date).
-fn ensure_built(recipe: &str, flavor: Flavor) {
+pub(crate) fn ensure_built(recipe: &str, flavor: Flavor) {
     let out = wlmake()
         .args(["-q", "build", recipe, "--runtime", flavor.runtime()])
         .output()
@@ -74,7 +74,7 @@ fn ensure_built(recipe: &str, flavor: Flavor) {
     );
 }
 
-fn free_port(ip: &str) -> u16 {
+pub(crate) fn free_port(ip: &str) -> u16 {
     TcpListener::bind((ip, 0))
         .unwrap()
         .local_addr()

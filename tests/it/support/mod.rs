@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod git;
 pub mod http;
+pub mod npm;
 pub mod reporter;
 
 use std::path::{Path, PathBuf};
