@@ -179,7 +179,7 @@ pub(super) fn built(
     let recipe = repo.load(&target.recipe)?;
     check_runtime(&recipe, &target.runtime)?;
     let dir = output_dir(&session.output_root(repo), &recipe.id.0, &target.runtime);
-    let manifest = Manifest::read(&dir).ok_or_else(|| OutputError::NotBuilt {
+    let manifest = Manifest::load(&dir)?.ok_or_else(|| OutputError::NotBuilt {
         id: recipe.id.0.clone(),
         runtime: target.runtime.clone(),
         dir: dir.clone(),
@@ -199,6 +199,8 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
         let names: Vec<_> = manifest.artifacts.iter().map(|a| a.name.as_str()).collect();
         format!("no artifact `{name}` (artifacts: {})", names.join(", "))
     })?;
+    // A changed artifact is refused: it is not what the manifest vouches for.
+    manifest.verify(&dir, &name)?;
     let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
     let mut preopens: Vec<Preopen> = args.dirs.iter().map(|d| Preopen::parse(d)).collect();
     if preopens.is_empty() {
@@ -279,6 +281,7 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
                     test.name, test.artifact
                 )
             })?;
+        manifest.verify(&dir, &test.artifact)?;
         let result = runtime::run_smoke_test(&runtime, &module, repo.root(), test)?;
         if result.passed {
             passed += 1;

@@ -338,6 +338,7 @@ impl Store {
             .prefix(".tmp-")
             .tempdir_in(&self.root)
             .map_err(StoreError::io("create a temp folder in", &self.root))?;
+        let _tracked = crate::interrupt::track_temp(temp.path());
         let index = fill(temp.path())?;
         index.check()?;
         if index.identity != identity {

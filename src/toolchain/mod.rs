@@ -218,6 +218,7 @@ impl Tools {
                 .prefix(".view-")
                 .tempdir_in(root)
                 .map_err(io)?;
+            let _tracked = crate::interrupt::track_temp(temp.path());
             write_view(&self, temp.path(), &view).map_err(io)?;
             std::fs::write(temp.path().join("ready"), &identity).map_err(io)?;
             std::fs::create_dir_all(view.parent().expect("has parent")).map_err(io)?;

@@ -3,6 +3,7 @@
 mod abi;
 mod cache;
 mod cli;
+mod interrupt;
 mod patch_workflow;
 mod pipeline;
 mod recipes;
@@ -10,4 +11,5 @@ mod release;
 mod server;
 mod source;
 mod support;
+mod trust;
 mod upstream_suite;
