@@ -347,4 +347,72 @@ mod tests {
         assert!(check_wasm(b"#!/bin/sh\n").is_err());
         assert!(check_wasm(b"\0asm\x01\0\0\0\x01\xff").is_err());
     }
+
+    fn manifest(identity: &str) -> Manifest {
+        serde_json::from_value(serde_json::json!({
+            "manifest_version": MANIFEST_VERSION,
+            "wlmake_version": "test",
+            "recipe": {"id": "c/x-1", "file": "recipes/c/x-1.toml", "content_sha256": "0"},
+            "runtime": "wasmtime",
+            "build_identity": identity,
+            "source": {"kind": "path", "digest": "0", "provider": "path"},
+            "patches": [],
+            "dependencies": [],
+            "toolchain": null,
+            "flags": {"env": {}, "configure_args": [], "make_targets": [], "make_vars": [], "jobs": 1},
+            "artifacts": [],
+            "step_seconds": {}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_reader_never_sees_the_folder_missing_or_mixed_during_publishes() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("c/x-1/wasmtime");
+        let module = root.path().join("x.wasm");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let write_set = |round: usize| {
+            // The module's custom section carries the round: module and manifest must agree.
+            let mut bytes = b"\0asm\x01\0\0\0\0\x05\x01r".to_vec();
+            bytes.extend(format!("{:03}", round % 1000).as_bytes());
+            std::fs::write(&module, &bytes).unwrap();
+            publish(
+                &dir,
+                &[("x".to_string(), module.clone())],
+                manifest(&format!("{round}")),
+            )
+            .unwrap();
+        };
+        write_set(0);
+        let reader = {
+            let (dir, stop) = (dir.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut reads = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let manifest = Manifest::load(&dir)
+                        .expect("readable")
+                        .expect("the folder and its manifest are always there");
+                    // A swap between reading the manifest and the module is a newer set,
+                    // never a half one: the module is checked against a fresh manifest.
+                    if manifest.verify(&dir, "x").is_err() {
+                        let again = Manifest::load(&dir).unwrap().unwrap();
+                        assert_ne!(again, manifest, "a module that matches no manifest");
+                    }
+                    reads += 1;
+                }
+                reads
+            })
+        };
+        for round in 1..200 {
+            write_set(round);
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(reader.join().unwrap() > 0);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from("wasmtime")]);
+    }
 }
