@@ -86,13 +86,38 @@ fn watch(read_fd: i32) {
     // A folder swap in progress finishes first; none starts after this.
     let _critical = lock(&CRITICAL);
     // Held until exit: no new child starts.
-    let groups = lock(&GROUPS);
+    let registry = lock(&GROUPS);
+    let mut groups = registry.clone();
+    // Also every group led by a direct child, should one have escaped the registry.
+    groups.extend(child_groups());
+    tracing::debug!(?groups, "stopping process groups");
     stop_groups(&groups);
     let temps = lock(&TEMPS);
     for path in temps.iter() {
         remove_path(path);
     }
     std::process::exit(128 + signal);
+}
+
+/// The process groups of this process's direct children (from /proc), except our own.
+fn child_groups() -> Vec<i32> {
+    let me = std::process::id() as i32;
+    // SAFETY: getpgrp(2) cannot fail.
+    let own_group = unsafe { libc::getpgrp() };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+            let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(1);
+            let parent: i32 = fields.next()?.parse().ok()?;
+            let group: i32 = fields.next()?.parse().ok()?;
+            (parent == me && group != own_group).then_some(group)
+        })
+        .collect()
 }
 
 /// SIGTERM to every group, then SIGKILL to those still alive after the grace time.

@@ -31,7 +31,8 @@ fn wlmake(fixture: &Fixture) -> Command {
         .env_remove("WLMAKE_CACHE_URL")
         .env_remove("WLMAKE_CACHE_PUSH")
         .env("WLMAKE_CACHE_DIR", fixture.root().join("cache"))
-        .env("WLMAKE_APT", "0");
+        .env("WLMAKE_APT", "0")
+        .env("WLMAKE_LOG", "wlmake=debug");
     command
 }
 
@@ -157,10 +158,15 @@ fn interrupt_during_make(signal: i32, marker: &str, expected_code: i32) {
             .unwrap(),
     );
     wait_for(&started, &mut child);
-    assert!(
-        !processes_with(marker).is_empty(),
-        "the make step's sleep is not running"
-    );
+    // `touch` ran; the sleep follows at once.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while processes_with(marker).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the make step's sleep is not running"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // SAFETY: signals our own child.
     unsafe {
         libc::kill(child.0.id() as i32, signal);
@@ -171,7 +177,7 @@ fn interrupt_during_make(signal: i32, marker: &str, expected_code: i32) {
     assert_eq!(status.code(), Some(expected_code), "{stderr}");
     assert!(stderr.contains("stopping the running steps"), "{stderr}");
     let left = processes_with(marker);
-    assert!(left.is_empty(), "processes left behind: {left:?}");
+    assert!(left.is_empty(), "processes left behind: {left:?}\n{stderr}");
     let temps = temps_under(fixture.root());
     assert!(temps.is_empty(), "temp folders left behind: {temps:?}");
     assert_eq!(
