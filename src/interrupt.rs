@@ -212,6 +212,16 @@ pub fn track_temp(path: &Path) -> TempPath {
     TempPath(path.to_path_buf())
 }
 
+/// A temp folder `parent/<prefix>XXXXXX`, created and registered in one step (an
+/// interruption cannot fall between the two and leave it behind).
+pub fn temp_dir_in(parent: &Path, prefix: &str) -> std::io::Result<(tempfile::TempDir, TempPath)> {
+    let mut temps = lock(&TEMPS);
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir_in(parent)?;
+    temps.push(dir.path().to_path_buf());
+    let tracked = TempPath(dir.path().to_path_buf());
+    Ok((dir, tracked))
+}
+
 /// Registers `path` for removal on an interruption for the rest of the run: for temp
 /// paths handed around by value; once moved into place the random name no longer
 /// exists, so a later removal finds nothing.

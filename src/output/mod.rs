@@ -281,11 +281,8 @@ pub fn publish(
         move |source| OutputError::Write { path, source }
     };
     std::fs::create_dir_all(parent).map_err(write(parent))?;
-    let temp = tempfile::Builder::new()
-        .prefix(".publish-")
-        .tempdir_in(parent)
-        .map_err(write(parent))?;
-    let _tracked = crate::interrupt::track_temp(temp.path());
+    let (temp, _tracked) =
+        crate::interrupt::temp_dir_in(parent, ".publish-").map_err(write(parent))?;
     manifest.artifacts.clear();
     for (name, built) in artifacts {
         if !built.is_file() {

@@ -334,11 +334,8 @@ impl Store {
                 Err(_) => remove_dir(&dir)?,
             }
         }
-        let temp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempdir_in(&self.root)
+        let (temp, _tracked) = crate::interrupt::temp_dir_in(&self.root, ".tmp-")
             .map_err(StoreError::io("create a temp folder in", &self.root))?;
-        let _tracked = crate::interrupt::track_temp(temp.path());
         let index = fill(temp.path())?;
         index.check()?;
         if index.identity != identity {
