@@ -11,13 +11,26 @@ use crate::pipeline::Fixture;
 
 const RECIPE: &str = "c/hello-1.0";
 
-/// Kills the child if the test fails before it exits.
-struct Running(Child);
+/// Kills the child if the test fails before it exits, and then any process of the make
+/// step (found by the marker): no process outlives the test.
+struct Running(Child, &'static str);
 
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        for process in processes_with(self.1) {
+            if let Some(pid) = process
+                .split(':')
+                .next()
+                .and_then(|p| p.parse::<i32>().ok())
+            {
+                // SAFETY: signals a process of this test's fixture.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+        }
     }
 }
 
@@ -141,7 +154,7 @@ fn temps_under(root: &Path) -> Vec<PathBuf> {
     found
 }
 
-fn interrupt_during_make(signal: i32, marker: &str, expected_code: i32) {
+fn interrupt_during_make(signal: i32, marker: &'static str, expected_code: i32) {
     let fixture = Fixture::new();
     build_ok(&fixture);
     let out_dir = fixture.root().join("build-output/c/hello-1.0/wasmtime");
@@ -156,6 +169,7 @@ fn interrupt_during_make(signal: i32, marker: &str, expected_code: i32) {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap(),
+        marker,
     );
     wait_for(&started, &mut child);
     // `touch` ran; the sleep follows at once.
