@@ -10,6 +10,7 @@ pub mod commands;
 pub mod container;
 pub mod env_vars;
 pub mod error;
+pub mod interrupt;
 pub mod output;
 pub mod patch;
 pub mod process;

@@ -13,6 +13,9 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Ctrl-C and SIGTERM stop the children's process groups, remove temp folders and
+    // exit 130 / 143 (src/interrupt.rs).
+    wlmake::interrupt::install();
     let cli = Cli::parse();
     let default = match cli.global.verbose {
         0 => "warn",

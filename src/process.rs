@@ -187,17 +187,41 @@ impl Command {
         for (key, value) in &self.env {
             expression = expression.env(key, value);
         }
+        // Its own process group: an interruption stops the child and all it started.
+        expression = expression.before_spawn(|command| {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+            Ok(())
+        });
         match &self.stdin {
             Some(bytes) => expression.stdin_bytes(bytes.clone()),
             None => expression.stdin_null(),
         }
     }
 
+    /// Starts `expression` with its process group registered for interruptions.
+    fn start(
+        &self,
+        expression: duct::Expression,
+    ) -> Result<(duct::Handle, crate::interrupt::Group), ProcessError> {
+        let spawning = crate::interrupt::spawning();
+        let handle = expression.start().map_err(|source| ProcessError::Spawn {
+            program: self.program_name(),
+            source,
+        })?;
+        let group = spawning.register(&handle.pids());
+        Ok((handle, group))
+    }
+
     fn program_name(&self) -> String {
         self.program.to_string_lossy().into_owned()
     }
 
-    fn wait(&self, handle: duct::Handle) -> Result<std::process::Output, ProcessError> {
+    fn wait(
+        &self,
+        handle: duct::Handle,
+        group: &crate::interrupt::Group,
+    ) -> Result<std::process::Output, ProcessError> {
         let spawn_error = |source| ProcessError::Spawn {
             program: self.program_name(),
             source,
@@ -211,6 +235,7 @@ impl Command {
                 return Ok(output.clone());
             }
             if Instant::now() >= deadline {
+                group.kill();
                 let _ = handle.kill();
                 return Err(ProcessError::TimedOut {
                     command: self.display(),
@@ -239,17 +264,13 @@ impl Command {
         writeln!(file, "$ {}", self.display()).map_err(log_error)?;
         tracing::debug!(command = %self.display(), log = %log.display(), "run");
         let start = Instant::now();
-        let handle = self
-            .expression()
-            .stderr_to_stdout()
-            .stdout_file(file.try_clone().map_err(log_error)?)
-            .unchecked()
-            .start()
-            .map_err(|source| ProcessError::Spawn {
-                program: self.program_name(),
-                source,
-            })?;
-        let output = self.wait(handle)?;
+        let (handle, group) = self.start(
+            self.expression()
+                .stderr_to_stdout()
+                .stdout_file(file.try_clone().map_err(log_error)?)
+                .unchecked(),
+        )?;
+        let output = self.wait(handle, &group)?;
         let elapsed = start.elapsed();
         writeln!(
             file,
@@ -275,17 +296,13 @@ impl Command {
     pub fn capture(&self) -> Result<Captured, ProcessError> {
         tracing::debug!(command = %self.display(), "capture");
         let start = Instant::now();
-        let handle = self
-            .expression()
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .start()
-            .map_err(|source| ProcessError::Spawn {
-                program: self.program_name(),
-                source,
-            })?;
-        let output = self.wait(handle)?;
+        let (handle, group) = self.start(
+            self.expression()
+                .stdout_capture()
+                .stderr_capture()
+                .unchecked(),
+        )?;
+        let output = self.wait(handle, &group)?;
         Ok(Captured {
             status: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -403,7 +403,15 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         );
     }
     // One build of a recipe and runtime at a time: others wait here.
-    let _lock = source::lock_exclusive(&ctx.work_dir.join(".lock"))?;
+    let _lock = source::lock_exclusive_announced(&ctx.work_dir.join(".lock"), |holder| {
+        let holder = holder
+            .map(|pid| format!(" (pid {pid})"))
+            .unwrap_or_default();
+        reporter.warn(&format!(
+            "waiting for another build of {} for {}{holder} to finish ...",
+            recipe.id, ctx.runtime
+        ));
+    })?;
     let ResolvedInputs {
         patches,
         settings,
@@ -415,10 +423,28 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     } = resolve_inputs(ctx)?;
     let lib_env = library_env(ctx);
 
+    let existing = match Manifest::load(&ctx.output_dir) {
+        Ok(existing) => existing,
+        Err(error) => {
+            reporter.warn(&format!("{error}: building again"));
+            None
+        }
+    };
+    let intact = existing.as_ref().is_some_and(|existing| {
+        existing.build_identity == build_identity
+            && match existing.first_changed(&ctx.output_dir) {
+                None => true,
+                Some(changed) => {
+                    reporter.warn(&format!(
+                        "{changed}: restoring it from the build cache or building it again"
+                    ));
+                    false
+                }
+            }
+    });
     if !ctx.force
-        && let Some(existing) = Manifest::read(&ctx.output_dir)
-        && existing.build_identity == build_identity
-        && existing.artifacts_intact(&ctx.output_dir)
+        && intact
+        && let Some(existing) = existing
     {
         cached::push_up_to_date(ctx, &existing, reporter);
         return Ok(BuildOutcome {

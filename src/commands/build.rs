@@ -198,7 +198,7 @@ pub(super) fn built(
     let recipe = repo.load(&target.recipe)?;
     check_runtime(&recipe, &target.runtime)?;
     let dir = output_dir(&session.output_root(repo), &recipe.id.0, &target.runtime);
-    let manifest = Manifest::read(&dir).ok_or_else(|| OutputError::NotBuilt {
+    let manifest = Manifest::load(&dir)?.ok_or_else(|| OutputError::NotBuilt {
         id: recipe.id.0.clone(),
         runtime: target.runtime.clone(),
         dir: dir.clone(),
@@ -218,6 +218,8 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
         let names: Vec<_> = manifest.artifacts.iter().map(|a| a.name.as_str()).collect();
         format!("no artifact `{name}` (artifacts: {})", names.join(", "))
     })?;
+    // A changed artifact is refused: it is not what the manifest vouches for.
+    verify_artifact(&dir, &manifest, &name)?;
     let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
     let mut preopens: Vec<Preopen> = args.dirs.iter().map(|d| Preopen::parse(d)).collect();
     if preopens.is_empty() {
@@ -254,6 +256,19 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
         ..Invocation::default()
     };
     Err(runtime.command(&module, &invocation).exec().into())
+}
+
+/// Checks an artifact against the manifest read before. A build that published a new
+/// set in between (one atomic folder exchange) is no tampering: then the artifact must
+/// match the new manifest.
+fn verify_artifact(dir: &Path, manifest: &Manifest, name: &str) -> Result<()> {
+    let Err(error) = manifest.verify(dir, name) else {
+        return Ok(());
+    };
+    match Manifest::load(dir)? {
+        Some(current) if &current != manifest => Ok(current.verify(dir, name)?),
+        _ => Err(error.into()),
+    }
 }
 
 /// The value of `flag` in `args`: the next argument, or the rest of a joined `-Sx`.
@@ -298,6 +313,7 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
                     test.name, test.artifact
                 )
             })?;
+        verify_artifact(&dir, &manifest, &test.artifact)?;
         let result = runtime::run_smoke_test(&runtime, &module, repo.root(), test)?;
         if result.passed {
             passed += 1;

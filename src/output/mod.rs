@@ -33,6 +33,20 @@ pub enum OutputError {
         runtime: String,
         dir: PathBuf,
     },
+    #[error("`{}` is not a readable build manifest: {reason}", path.display())]
+    CorruptManifest { path: PathBuf, reason: String },
+    #[error(
+        "artifact `{name}` (`{}`) does not match its manifest: sha256 {actual} ({actual_size} bytes), the manifest says {expected} ({expected_size} bytes)",
+        path.display()
+    )]
+    Tampered {
+        name: String,
+        path: PathBuf,
+        expected: String,
+        expected_size: u64,
+        actual: String,
+        actual_size: u64,
+    },
     #[error("cannot read `{}`", path.display())]
     Read {
         path: PathBuf,
@@ -47,6 +61,9 @@ impl OutputError {
             Self::NotBuilt { id, runtime, .. } => Some(format!(
                 "build it first: wlmake build {id} --runtime {runtime}"
             )),
+            Self::CorruptManifest { .. } | Self::Tampered { .. } => Some(
+                "the build output was changed after the build: rebuild it with `wlmake build RECIPE --runtime R` (it restores the artifacts from the build cache or builds them again)".into(),
+            ),
             Self::MissingArtifact { .. } => {
                 Some("check the recipe's [[artifact]] paths and the make targets".into())
             }
@@ -165,16 +182,65 @@ pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 
 impl Manifest {
     pub fn read(dir: &Path) -> Option<Manifest> {
-        let text = std::fs::read_to_string(dir.join(MANIFEST)).ok()?;
-        serde_json::from_str(&text).ok()
+        Self::load(dir).ok().flatten()
+    }
+
+    /// The manifest in `dir`: `None` when there is none, an error when it cannot be
+    /// read or parsed.
+    pub fn load(dir: &Path) -> Result<Option<Manifest>, OutputError> {
+        let path = dir.join(MANIFEST);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => {
+                return Err(OutputError::CorruptManifest {
+                    path,
+                    reason: error.to_string(),
+                });
+            }
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|error| OutputError::CorruptManifest {
+                path,
+                reason: error.to_string(),
+            })
     }
 
     /// True when every artifact is present with its recorded size and hash.
     pub fn artifacts_intact(&self, dir: &Path) -> bool {
-        self.artifacts.iter().all(|artifact| {
-            hash_file(&dir.join(&artifact.path))
-                .is_ok_and(|(sha, size)| sha == artifact.sha256 && size == artifact.size)
-        })
+        self.first_changed(dir).is_none()
+    }
+
+    /// The first artifact that is missing or differs from the manifest.
+    pub fn first_changed(&self, dir: &Path) -> Option<OutputError> {
+        self.artifacts
+            .iter()
+            .find_map(|artifact| self.verify(dir, &artifact.name).err())
+    }
+
+    /// Checks the artifact `name` against its recorded sha256 and size.
+    pub fn verify(&self, dir: &Path, name: &str) -> Result<(), OutputError> {
+        let Some(artifact) = self.artifacts.iter().find(|a| a.name == name) else {
+            return Ok(());
+        };
+        let path = dir.join(&artifact.path);
+        let (actual, actual_size) = hash_file(&path).map_err(|_| OutputError::MissingArtifact {
+            name: name.to_string(),
+            path: path.clone(),
+        })?;
+        if actual == artifact.sha256 && actual_size == artifact.size {
+            Ok(())
+        } else {
+            Err(OutputError::Tampered {
+                name: name.to_string(),
+                path,
+                expected: artifact.sha256.clone(),
+                expected_size: artifact.size,
+                actual,
+                actual_size,
+            })
+        }
     }
 
     pub fn artifact_path(&self, dir: &Path, name: &str) -> Option<PathBuf> {
@@ -182,6 +248,28 @@ impl Manifest {
             .iter()
             .find(|a| a.name == name)
             .map(|a| dir.join(&a.path))
+    }
+}
+
+/// Swaps two folders in one step (renameat2 with RENAME_EXCHANGE).
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both are valid NUL-terminated paths; AT_FDCWD resolves them as given.
+    let result = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -209,10 +297,8 @@ pub fn publish(
         move |source| OutputError::Write { path, source }
     };
     std::fs::create_dir_all(parent).map_err(write(parent))?;
-    let temp = tempfile::Builder::new()
-        .prefix(".publish-")
-        .tempdir_in(parent)
-        .map_err(write(parent))?;
+    let (temp, _tracked) =
+        crate::interrupt::temp_dir_in(parent, ".publish-").map_err(write(parent))?;
     manifest.artifacts.clear();
     for (name, built) in artifacts {
         if !built.is_file() {
@@ -249,18 +335,17 @@ pub fn publish(
     let text = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
     let manifest_path = temp.path().join(MANIFEST);
     std::fs::write(&manifest_path, text).map_err(write(&manifest_path))?;
-    // Swap: move the old folder aside, move the new one in, then drop the old one.
-    let old = parent.join(format!(
-        ".old-{}",
-        dir.file_name().and_then(|n| n.to_str()).unwrap_or("out")
-    ));
-    let _ = std::fs::remove_dir_all(&old);
+    // Swap: one atomic exchange of the old and the new folder (a reader sees the old set
+    // or the new one, never no folder), then the old one goes. An interruption waits
+    // for the swap.
+    let _critical = crate::interrupt::critical();
     if dir.exists() {
-        std::fs::rename(dir, &old).map_err(write(dir))?;
+        exchange(temp.path(), dir).map_err(write(dir))?;
+        // `temp` now holds the old folder: dropping it removes it.
+    } else {
+        let kept = temp.keep();
+        std::fs::rename(&kept, dir).map_err(write(dir))?;
     }
-    let kept = temp.keep();
-    std::fs::rename(&kept, dir).map_err(write(dir))?;
-    let _ = std::fs::remove_dir_all(&old);
     Ok(manifest)
 }
 
@@ -274,5 +359,73 @@ mod tests {
         assert!(check_wasm(b"\0asm\x01\0\0\0").is_ok());
         assert!(check_wasm(b"#!/bin/sh\n").is_err());
         assert!(check_wasm(b"\0asm\x01\0\0\0\x01\xff").is_err());
+    }
+
+    fn manifest(identity: &str) -> Manifest {
+        serde_json::from_value(serde_json::json!({
+            "manifest_version": MANIFEST_VERSION,
+            "wlmake_version": "test",
+            "recipe": {"id": "c/x-1", "file": "recipes/c/x-1.toml", "content_sha256": "0"},
+            "runtime": "wasmtime",
+            "build_identity": identity,
+            "source": {"kind": "path", "digest": "0", "provider": "path"},
+            "patches": [],
+            "dependencies": [],
+            "toolchain": null,
+            "flags": {"env": {}, "configure_args": [], "make_targets": [], "make_vars": [], "jobs": 1},
+            "artifacts": [],
+            "step_seconds": {}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_reader_never_sees_the_folder_missing_or_mixed_during_publishes() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("c/x-1/wasmtime");
+        let module = root.path().join("x.wasm");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let write_set = |round: usize| {
+            // The module's custom section carries the round: module and manifest must agree.
+            let mut bytes = b"\0asm\x01\0\0\0\0\x05\x01r".to_vec();
+            bytes.extend(format!("{:03}", round % 1000).as_bytes());
+            std::fs::write(&module, &bytes).unwrap();
+            publish(
+                &dir,
+                &[("x".to_string(), module.clone())],
+                manifest(&format!("{round}")),
+            )
+            .unwrap();
+        };
+        write_set(0);
+        let reader = {
+            let (dir, stop) = (dir.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut reads = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let manifest = Manifest::load(&dir)
+                        .expect("readable")
+                        .expect("the folder and its manifest are always there");
+                    // A swap between reading the manifest and the module is a newer set,
+                    // never a half one: the module is checked against a fresh manifest.
+                    if manifest.verify(&dir, "x").is_err() {
+                        let again = Manifest::load(&dir).unwrap().unwrap();
+                        assert_ne!(again, manifest, "a module that matches no manifest");
+                    }
+                    reads += 1;
+                }
+                reads
+            })
+        };
+        for round in 1..200 {
+            write_set(round);
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(reader.join().unwrap() > 0);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from("wasmtime")]);
     }
 }

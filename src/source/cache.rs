@@ -104,6 +104,41 @@ pub fn lock_exclusive(path: &Path) -> Result<LockGuard, SourceError> {
     Ok(LockGuard { _file: file })
 }
 
+/// Like `lock_exclusive`, but when another process holds the lock, calls `waiting` with
+/// the holder's pid (recorded in the lock file) before it blocks; the pid of this process
+/// is recorded once it holds the lock.
+pub fn lock_exclusive_announced(
+    path: &Path,
+    waiting: impl FnOnce(Option<u32>),
+) -> Result<LockGuard, SourceError> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| SourceError::io("create folder", parent, e))?;
+    }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| SourceError::io("open lock file", path, e))?;
+    if fs4::FileExt::try_lock(&file).is_err() {
+        let holder = fs::read_to_string(path)
+            .ok()
+            .and_then(|text| text.trim().parse().ok());
+        waiting(holder);
+        fs4::FileExt::lock(&file).map_err(|source| SourceError::Lock {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    // Best effort: the pid only makes the waiting message of another process clearer.
+    let _ = file
+        .set_len(0)
+        .and_then(|()| io::Seek::seek(&mut file, io::SeekFrom::Start(0)))
+        .and_then(|_| io::Write::write_all(&mut file, std::process::id().to_string().as_bytes()));
+    Ok(LockGuard { _file: file })
+}
+
 /// Writes `bytes` to `path` through a temp file in `folder` and a rename.
 /// Writes `path` through a temp file in `folder` and a rename: readers see the old
 /// content or the new, never a part.

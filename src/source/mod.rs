@@ -29,7 +29,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 pub(crate) use cache::write_atomically;
-pub use cache::{Cache, LockGuard, lock_exclusive};
+pub use cache::{Cache, LockGuard, lock_exclusive, lock_exclusive_announced};
 pub use error::{Attempt, FailureReason, SourceError};
 pub use extract::extract_archive;
 
@@ -376,6 +376,7 @@ fn temp_in(bucket: &Path) -> Result<HashingWriter<tempfile::NamedTempFile>, Fail
     tempfile::Builder::new()
         .prefix(".download-")
         .tempfile_in(bucket)
+        .inspect(|temp| crate::interrupt::track_temp_until_exit(temp.path()))
         .map(HashingWriter::new)
         .map_err(|source| FailureReason::Io {
             path: bucket.to_path_buf(),
@@ -512,6 +513,7 @@ fn fetch_from_apt(
             path: bucket.to_path_buf(),
             source,
         })?;
+    let _tracked = crate::interrupt::track_temp(work.path());
     let downloaded = apt::download_source(debian, work.path())?;
     let actual = hash::hash_file(&downloaded).map_err(|source| FailureReason::Io {
         path: downloaded.clone(),

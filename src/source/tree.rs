@@ -17,10 +17,12 @@ pub(crate) fn temp_dir_beside(dest: &Path, purpose: &str) -> Result<TempDir, Sou
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| "tree".to_string());
-    tempfile::Builder::new()
+    let temp = tempfile::Builder::new()
         .prefix(&format!(".{name}.{purpose}-"))
         .tempdir_in(&parent)
-        .map_err(|e| SourceError::io("create temp folder in", &parent, e))
+        .map_err(|e| SourceError::io("create temp folder in", &parent, e))?;
+    crate::interrupt::track_temp_until_exit(temp.path());
+    Ok(temp)
 }
 
 fn parent_of(dest: &Path) -> PathBuf {

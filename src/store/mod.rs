@@ -334,9 +334,7 @@ impl Store {
                 Err(_) => remove_dir(&dir)?,
             }
         }
-        let temp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempdir_in(&self.root)
+        let (temp, _tracked) = crate::interrupt::temp_dir_in(&self.root, ".tmp-")
             .map_err(StoreError::io("create a temp folder in", &self.root))?;
         let index = fill(temp.path())?;
         index.check()?;

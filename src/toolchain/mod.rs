@@ -214,10 +214,7 @@ impl Tools {
             source,
         };
         if !view.join("ready").exists() {
-            let temp = tempfile::Builder::new()
-                .prefix(".view-")
-                .tempdir_in(root)
-                .map_err(io)?;
+            let (temp, _tracked) = crate::interrupt::temp_dir_in(root, ".view-").map_err(io)?;
             write_view(&self, temp.path(), &view).map_err(io)?;
             std::fs::write(temp.path().join("ready"), &identity).map_err(io)?;
             std::fs::create_dir_all(view.parent().expect("has parent")).map_err(io)?;

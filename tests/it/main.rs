@@ -3,6 +3,7 @@
 mod abi;
 mod cache;
 mod cli;
+mod interrupt;
 mod libraries;
 mod patch_workflow;
 mod pipeline;
@@ -11,5 +12,6 @@ mod release;
 mod server;
 mod source;
 mod support;
+mod trust;
 mod upstream_suite;
 mod wordpress;

@@ -463,7 +463,8 @@ fn container_build_without_any_engine_says_why() {
         "wasmedge",
         "--container",
     ]));
-    assert_eq!(code, 1, "{stdout}");
+    // No engine is a missing tool (exit code 4).
+    assert_eq!(code, 4, "{stdout}");
     insta::assert_snapshot!("container_no_engine", stderr);
     let (code, _, stderr) = run(wlmake_in(repo_root()).env("PATH", path.path()).args([
         "build",
@@ -473,7 +474,7 @@ fn container_build_without_any_engine_says_why() {
         "--container",
         "podman",
     ]));
-    assert_eq!(code, 1);
+    assert_eq!(code, 4);
     insta::assert_snapshot!("container_podman_missing", stderr);
 }
 
@@ -495,7 +496,7 @@ fn container_build_with_a_docker_client_but_no_daemon() {
             "wasmedge",
             "--container",
         ]));
-    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(code, 4, "{stderr}");
     assert!(
         stderr.starts_with("error: no container engine works here: docker: ")
             && stderr.contains(&socket.display().to_string())
