@@ -47,6 +47,11 @@ artifact = "hello"
 args = ["--cat", "/app/data.txt"]
 dir = "data"
 expect-stdout = "some data\n"
+
+[[record]]
+name = "greeting"
+artifact = "hello"
+args = ["record"]
 "#;
 
 const CONFIGURE: &str = r#"#!/bin/sh
@@ -177,6 +182,18 @@ fn build_test_rebuild_and_run_a_c_program() {
         "patches/hello/common/0001-mark-patched.patch"
     );
     assert_eq!(manifest["artifacts"][0]["path"], "hello.wasm");
+    // The [[record]] ran the built artifact on the runtime and kept its output.
+    assert_eq!(
+        manifest["records"]["greeting"]["lines"],
+        serde_json::json!(["hello, record (patched)"])
+    );
+    assert!(
+        manifest["records"]["greeting"]["runtime"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("wasmtime")),
+        "{}",
+        manifest["records"]
+    );
     assert_eq!(
         manifest["artifacts"][0]["size"],
         std::fs::metadata(&module).unwrap().len()
