@@ -144,6 +144,8 @@ impl Fixture {
 
     /// wlmake in the fixture, with the shared source cache (zlib's archive comes from it
     /// or from apt) and a host pkg-config setup that would leak if wlmake passed it on.
+    /// Builds pass `--no-cache`: the shared cache's build store may hold an earlier run's
+    /// build of the same fixture, and these tests watch the build itself.
     fn wlmake(&self) -> Command {
         let mut command = Command::cargo_bin("wlmake").unwrap();
         command
@@ -199,7 +201,7 @@ fn zlib_builds_once_and_links_through_restricted_pkg_config() {
     let fixture = Fixture::new();
     let out = fixture
         .wlmake()
-        .args(["build", "c/zround-1.0", "-j2"])
+        .args(["build", "c/zround-1.0", "-j2", "--no-cache"])
         .output()
         .unwrap();
     assert!(out.status.success(), "build failed: {}", text(&out.stderr));
@@ -251,7 +253,14 @@ fn zlib_builds_once_and_links_through_restricted_pkg_config() {
     // library: same folder, untouched stamp.
     for args in [
         ["build", "c/zround-1.0", "--force"].as_slice(),
-        ["build", "c/zround-1.0", "--runtime", "wasmedge"].as_slice(),
+        [
+            "build",
+            "c/zround-1.0",
+            "--runtime",
+            "wasmedge",
+            "--no-cache",
+        ]
+        .as_slice(),
     ] {
         let out = fixture.wlmake().args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
@@ -269,7 +278,7 @@ fn zlib_builds_once_and_links_through_restricted_pkg_config() {
     );
     let out = fixture
         .wlmake()
-        .args(["build", "c/zround2-1.0"])
+        .args(["build", "c/zround2-1.0", "--no-cache"])
         .output()
         .unwrap();
     assert!(out.status.success(), "zround2: {}", text(&out.stderr));
@@ -292,7 +301,7 @@ fn a_build_without_dependencies_sees_no_host_pc_file_or_header() {
     let fixture = Fixture::new();
     let out = fixture
         .wlmake()
-        .args(["build", "c/leak-1.0"])
+        .args(["build", "c/leak-1.0", "--no-cache"])
         .output()
         .unwrap();
     let log = std::fs::read_to_string(
