@@ -188,9 +188,22 @@ static int poll_server(const char *address, uint32_t port) {
     say("epoll_oneoff: events=%u first_userdata=%llu", nevents,
         (unsigned long long)events[0].userdata);
 
+    /* Read up to the end of the headers: the request may come in more than one
+     * segment, and closing with unread bytes would reset the client's connection. */
     char request[512] = "";
-    ssize_t got = read((int)connection, request, sizeof request - 1);
-    if (got < 0) check("read", errno);
+    size_t used = 0;
+    while (used < sizeof request - 1 && strstr(request, "\r\n\r\n") == NULL) {
+        ssize_t got = read((int)connection, request + used, sizeof request - 1 - used);
+        if (got < 0 && errno == EAGAIN) {
+            struct pollfd more = {.fd = (int)connection, .events = POLLIN};
+            poll(&more, 1, 20000);
+            continue;
+        }
+        if (got < 0) check("read", errno);
+        if (got == 0) break;
+        used += (size_t)got;
+        request[used] = '\0';
+    }
     const char *response = "HTTP/1.0 200 OK\r\n\r\npolled\n";
     if (write((int)connection, response, strlen(response)) < 0) check("write", errno);
     close(connection);

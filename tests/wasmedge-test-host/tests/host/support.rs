@@ -258,7 +258,11 @@ pub fn http_get(server: SocketAddr, path: &str) -> (String, SocketAddr) {
     let mut stream = TcpStream::connect_timeout(&server, TIMEOUT).unwrap();
     stream.set_read_timeout(Some(TIMEOUT)).unwrap();
     stream.set_write_timeout(Some(TIMEOUT)).unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: test\r\n\r\n").unwrap();
+    // One write: `write!` would send the pieces of the format string as separate
+    // segments, and a server that answers on the first one closes a socket that still
+    // receives the rest (a reset, then a broken pipe here).
+    let request = format!("GET {path} HTTP/1.0\r\nHost: test\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     (response, stream.local_addr().unwrap())
