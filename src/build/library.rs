@@ -1,6 +1,13 @@
 //! Library builds: each `[library]` recipe is built once per identity into a prefix of
-//! its own (`include/`, `lib/*.a`, `lib/pkgconfig/*.pc`) under `<work>/lib/`, shared by
-//! every recipe and runtime that needs it.
+//! its own (`include/`, `lib/*.a`, `lib/pkgconfig/*.pc`), shared by every recipe,
+//! runtime and checkout that needs it.
+//!
+//! Where a prefix lives: the build store (`<cache>/builds-v1/<identity>/`, verified on
+//! every use, fetched from and pushed to the remote like any build) unless the cache is
+//! off; then the checkout's `<work>/lib/<name>/<identity16>/prefix`. Builds happen in
+//! the checkout's folder; a finished prefix is made relocatable (its `.pc` files name
+//! their prefix as `${pcfiledir}/../..`, libtool's `.la` files are dropped) and then
+//! copied into the store, so a prefix works wherever the store is.
 //!
 //! [`ensure_library`] is the one place that answers "this library, built, where?";
 //! [`build_graph`] runs it over a dependency graph, independent libraries at the same
@@ -12,6 +19,7 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use super::CachePolicy;
 use super::settings::{Placeholders, Settings, toolchain_env};
 use crate::patch::{self, PatchError};
 use crate::process::{Command, ProcessError};
@@ -19,10 +27,12 @@ use crate::recipe::graph::Graph;
 use crate::recipe::{Recipe, RecipeId, Repository, SourceSpec};
 use crate::reporter::Reporter;
 use crate::source::{self, Cache, FetchOptions, SourceError};
+use crate::store::{Lookup, Store, describe, list_files};
 use crate::toolchain::Toolchain;
 
 /// Bump when what a library build does changes: part of every library identity.
-const LIBRARY_LOGIC_VERSION: u32 = 1;
+/// 2: prefixes are relocatable (`${pcfiledir}` in `.pc` files, no `.la` files).
+const LIBRARY_LOGIC_VERSION: u32 = 2;
 /// autoconf's own config.sub (2022): knows `wasm32-wasi`, which the copies in older
 /// release tarballs (libxml2 2.9.14, ...) refuse. It replaces theirs before configure.
 pub const HOST_CONFIG_SUB: &str = "/usr/share/autoconf/build-aux/config.sub";
@@ -56,6 +66,16 @@ pub enum LibraryError {
         #[source]
         source: Box<PatchError>,
     },
+    #[error(
+        "library `{id}`: `{}` still names the build folder `{}` after relocation",
+        file.display(),
+        prefix.display()
+    )]
+    NotRelocatable {
+        id: RecipeId,
+        file: PathBuf,
+        prefix: PathBuf,
+    },
     #[error("library `{id}` depends on `{dep}`, which is not a [library] recipe")]
     NotALibrary { id: RecipeId, dep: RecipeId },
     #[error("library `{id}`: {what} `{}`", path.display())]
@@ -75,6 +95,9 @@ impl LibraryError {
                 .or_else(|| Some(format!("the full `{step}` log is named above; fix the recipe's settings or add a patch under patches/lib/"))),
             Self::Missing { .. } => Some(
                 "check the recipe's [library] archives and pkg-config names against what `make install` wrote (the install log is in the library's logs folder)".into(),
+            ),
+            Self::NotRelocatable { .. } => Some(
+                "a .pc file must describe its prefix through `prefix=`: write the other paths relative to it (`${prefix}/lib`), with a patch under patches/lib/ if the library's template does not".into(),
             ),
             Self::NotALibrary { .. } => Some(
                 "a library's dependencies must be [library] recipes too: they are found by prefix".into(),
@@ -108,8 +131,10 @@ pub struct LibraryEnv<'a> {
     pub cache: &'a Cache,
     pub fetch_options: &'a FetchOptions,
     pub runtime: &'a str,
-    /// `<work root>/lib`.
+    /// `<work root>/lib`: where libraries are built (and kept when the cache is off).
     pub root: &'a Path,
+    /// The build store (and remote) that keeps finished prefixes for every checkout.
+    pub cache_policy: &'a CachePolicy,
     pub force: bool,
 }
 
@@ -198,6 +223,164 @@ pub fn ensure_library(
     reporter: &dyn Reporter,
 ) -> anyhow::Result<LibraryBuild> {
     let identity = identity(env, recipe, deps)?;
+    let policy = env.cache_policy;
+    let store = Store::new(env.cache.root());
+    let found = |prefix: PathBuf| LibraryBuild {
+        id: recipe.id.clone(),
+        name: recipe.name.clone(),
+        identity: identity.clone(),
+        prefix,
+        rebuilt: false,
+        seconds: 0.0,
+    };
+    if policy.read
+        && !env.force
+        && let Some(prefix) = from_cache(env, &store, recipe, &identity, reporter)
+    {
+        return Ok(found(prefix));
+    }
+    let local = build_in_checkout(env, recipe, deps, &identity, jobs, reporter)?;
+    if !policy.write {
+        return Ok(local);
+    }
+    match store.insert(
+        &identity,
+        &recipe.id.0,
+        env.runtime,
+        &local.prefix,
+        &list_files(&local.prefix).map_err(|source| LibraryError::Io {
+            id: recipe.id.clone(),
+            what: "cannot list",
+            path: local.prefix.clone(),
+            source,
+        })?,
+    ) {
+        Ok(entry) => {
+            if let Some(remote) = policy.remote.as_ref().filter(|r| r.push)
+                && let Err(error) = remote.push(&entry)
+            {
+                reporter.warn(&format!(
+                    "cannot push library {} to the remote build cache: {}",
+                    recipe.id,
+                    describe(&error)
+                ));
+            }
+            Ok(LibraryBuild {
+                prefix: entry.dir,
+                ..local
+            })
+        }
+        Err(error) => {
+            reporter.warn(&format!(
+                "cannot store library {} in the build cache: {} (using {})",
+                recipe.id,
+                describe(&error),
+                local.prefix.display()
+            ));
+            Ok(local)
+        }
+    }
+}
+
+/// A verified prefix of this identity from the local store, else from the remote.
+fn from_cache(
+    env: &LibraryEnv<'_>,
+    store: &Store,
+    recipe: &Recipe,
+    identity: &str,
+    reporter: &dyn Reporter,
+) -> Option<PathBuf> {
+    let usable = |dir: &Path| check_prefix(recipe, dir).is_ok();
+    match store.lookup(identity) {
+        Ok(Lookup::Hit(entry)) if usable(&entry.dir) => return Some(entry.dir),
+        Ok(Lookup::Hit(_)) => {
+            reporter.warn(&format!(
+                "the build cache entry of library {} lacks files its recipe promises: removed it",
+                recipe.id
+            ));
+            let _ = store.remove(identity);
+        }
+        Ok(Lookup::Removed { reason }) => reporter.warn(&format!(
+            "the build cache entry of library {} did not match its entry.json ({reason}): \
+             removed it; building instead",
+            recipe.id
+        )),
+        Ok(Lookup::Miss) => {}
+        Err(error) => reporter.warn(&format!(
+            "cannot read the build cache for library {}: {}",
+            recipe.id,
+            describe(&error)
+        )),
+    }
+    let remote = env.cache_policy.remote.as_ref()?;
+    match remote.fetch(store, identity) {
+        Ok(Some(entry)) if usable(&entry.dir) => {
+            reporter.info(&format!(
+                "library {} from the remote build cache {}",
+                recipe.id,
+                remote.base()
+            ));
+            Some(entry.dir)
+        }
+        Ok(_) => None,
+        Err(error) => {
+            reporter.warn(&format!(
+                "{}; building library {} locally",
+                describe(&error),
+                recipe.id
+            ));
+            None
+        }
+    }
+}
+
+/// Makes a finished prefix independent of its place: every `.pc` file names its prefix
+/// relative to itself (`${pcfiledir}/../..`), libtool's `.la` files (absolute paths of
+/// dependency archives; pkg-config is the interface) are removed. A `.pc` file that still
+/// names the build folder is an error.
+fn make_relocatable(recipe: &Recipe, dir: &Path, prefix: &Path) -> Result<(), LibraryError> {
+    let io = |what: &'static str, path: &Path| {
+        let id = recipe.id.clone();
+        let path = path.to_path_buf();
+        move |source| LibraryError::Io {
+            id,
+            what,
+            path,
+            source,
+        }
+    };
+    let absolute = prefix.display().to_string();
+    for relative in list_files(prefix).map_err(io("cannot list", prefix))? {
+        let path = prefix.join(&relative);
+        if relative.ends_with(".la") {
+            std::fs::remove_file(&path).map_err(io("cannot remove", &path))?;
+        } else if relative.ends_with(".pc") && relative.matches('/').count() == 2 {
+            let text = std::fs::read_to_string(&path).map_err(io("cannot read", &path))?;
+            let relocated = text.replace(&absolute, "${pcfiledir}/../..");
+            if relocated.contains(&dir.display().to_string()) {
+                return Err(LibraryError::NotRelocatable {
+                    id: recipe.id.clone(),
+                    file: path,
+                    prefix: prefix.to_path_buf(),
+                });
+            }
+            std::fs::write(&path, relocated).map_err(io("cannot write", &path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the library in the checkout's `<work>/lib/<name>/<identity16>/` unless a
+/// complete build of this identity is there.
+fn build_in_checkout(
+    env: &LibraryEnv<'_>,
+    recipe: &Recipe,
+    deps: &[&LibraryBuild],
+    identity: &str,
+    jobs: usize,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<LibraryBuild> {
+    let identity = identity.to_string();
     let dir = library_dir(env.root, &recipe.name, &identity);
     let io = |what: &'static str, path: &Path| {
         let id = recipe.id.clone();
@@ -370,6 +553,7 @@ pub fn ensure_library(
         }
     }
     check_prefix(recipe, &prefix)?;
+    make_relocatable(recipe, &dir, &prefix)?;
     std::fs::write(dir.join(STAMP), &identity).map_err(io("cannot write", &dir))?;
     Ok(done(
         true,

@@ -211,8 +211,10 @@ fn resolve_dependency(
     Ok((dep, entry))
 }
 
-/// The shared library prefixes of a build's context.
-fn library_env<'a>(ctx: &'a BuildContext<'_>) -> library::LibraryEnv<'a> {
+/// The shared library prefixes of a build's context. `force` rebuilds the libraries too
+/// (`wlmake build lib/... --force`); a recipe's --force rebuilds that recipe, not the
+/// libraries it shares with others.
+fn library_env<'a>(ctx: &'a BuildContext<'_>, force: bool) -> library::LibraryEnv<'a> {
     library::LibraryEnv {
         repo: ctx.repo,
         toolchain: &ctx.toolchain,
@@ -220,8 +222,8 @@ fn library_env<'a>(ctx: &'a BuildContext<'_>) -> library::LibraryEnv<'a> {
         fetch_options: &ctx.fetch_options,
         runtime: &ctx.runtime,
         root: &ctx.lib_root,
-        // --force rebuilds this recipe, not the libraries it shares with others.
-        force: false,
+        cache_policy: &ctx.cache_policy,
+        force,
     }
 }
 
@@ -234,7 +236,7 @@ pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
     // The whole graph: [library] recipes (transitively) are built into shared prefixes;
     // other direct dependencies (in-repository C sources) inside this build's folder.
     let graph = graph::resolve(ctx.repo, recipe.clone(), &ctx.runtime)?;
-    let node_identities = library::graph_identities(&library_env(ctx), &graph)?;
+    let node_identities = library::graph_identities(&library_env(ctx, false), &graph)?;
     let root_index = graph.nodes.len() - 1;
     let mut chain = vec![recipe.id.0.clone()];
     let dependencies = graph
@@ -369,15 +371,7 @@ pub fn run_library(
         );
     }
     let graph = graph::resolve(ctx.repo, ctx.recipe.clone(), &ctx.runtime)?;
-    let lib_env = library::LibraryEnv {
-        repo: ctx.repo,
-        toolchain: &ctx.toolchain,
-        cache: &ctx.cache,
-        fetch_options: &ctx.fetch_options,
-        runtime: &ctx.runtime,
-        root: &ctx.lib_root,
-        force: ctx.force,
-    };
+    let lib_env = library_env(ctx, ctx.force);
     let mut built = library::build_graph(&lib_env, &graph, ctx.jobs, reporter)?;
     Ok(built
         .remove(&(graph.nodes.len() - 1))
@@ -421,7 +415,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         graph,
         identity: build_identity,
     } = resolve_inputs(ctx)?;
-    let lib_env = library_env(ctx);
+    let lib_env = library_env(ctx, false);
 
     let existing = match Manifest::load(&ctx.output_dir) {
         Ok(existing) => existing,

@@ -3,6 +3,7 @@
 use anyhow::{Context, Result, bail};
 
 use super::Session;
+use crate::build::CachePolicy;
 use crate::build::library::{LibraryEnv, graph_identities};
 use crate::cli::GraphArgs;
 use crate::recipe::graph::{self, Graph};
@@ -34,6 +35,8 @@ pub fn graph(session: &Session, args: &GraphArgs) -> Result<()> {
         fetch_options: &fetch_options,
         runtime: &args.runtime,
         root: &lib_root,
+        // Identities only: nothing is built or looked up.
+        cache_policy: &CachePolicy::default(),
         force: false,
     };
     let identities = graph_identities(&env, &graph)?;

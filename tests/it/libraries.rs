@@ -3,7 +3,7 @@
 //! against it through the restricted pkg-config and run on Wasmtime, reuse of the
 //! library's prefix, and no host `.pc` file or header reaching a build.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
@@ -33,7 +33,7 @@ const ROUND_TRIP_MAKEFILE: &str = "\
 all: zround.wasm
 
 zround.wasm: zround.c
-\tpkg-config --cflags zlib | grep -q -- '-I$(ZLIB_PREFIX)/include'
+\ttest \"$$(realpath $$(pkg-config --variable=includedir zlib))\" = \"$$(realpath $(ZLIB_PREFIX)/include)\"
 \t! pkg-config --exists libxml-2.0
 \ttest -z \"$$PKG_CONFIG_PATH\"
 \t$(CC) -O2 $$(pkg-config --cflags zlib) zround.c $$(pkg-config --libs zlib) -o zround.wasm
@@ -214,8 +214,10 @@ fn zlib_builds_once_and_links_through_restricted_pkg_config() {
     let archive = std::fs::read(prefix.join("lib/libz.a")).unwrap();
     assert!(archive.starts_with(b"!<arch>\n"));
     assert!(prefix.join("include/zlib.h").is_file());
+    // Relocatable: the .pc file names its prefix relative to itself.
     let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/zlib.pc")).unwrap();
-    assert!(pc.contains(&format!("prefix={}", prefix.display())), "{pc}");
+    assert!(pc.contains("prefix=${pcfiledir}/../..\n"), "{pc}");
+    assert!(!pc.contains(&fixture.root().display().to_string()), "{pc}");
     let stamp = std::fs::metadata(lib_dir.join("complete"))
         .unwrap()
         .modified()
@@ -293,6 +295,94 @@ fn zlib_builds_once_and_links_through_restricted_pkg_config() {
         .modified()
         .unwrap();
     assert_eq!(stamp, again, "the library was rebuilt");
+}
+
+/// The entries of a store holding `recipe`, by identity.
+fn store_entries(cache: &Path, recipe: &str) -> Vec<PathBuf> {
+    let Ok(read) = std::fs::read_dir(cache.join("builds-v1")) else {
+        return Vec::new();
+    };
+    read.filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            std::fs::read_to_string(p.join("entry.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .is_some_and(|v| v["recipe"] == recipe)
+        })
+        .collect()
+}
+
+#[test]
+fn a_library_in_the_build_store_serves_another_checkout() {
+    let cache = tempfile::tempdir().unwrap();
+    let build = |fixture: &Fixture| {
+        let out = fixture
+            .wlmake()
+            .env("WLMAKE_CACHE_DIR", cache.path())
+            // --force: the program itself is in the store too after the first build;
+            // these builds must build it, against the stored library.
+            .args(["build", "c/zround-1.0", "-j2", "--force"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "build failed: {}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let first = Fixture::new();
+    let log = build(&first);
+    assert!(log.contains("library lib/zlib-1.2.13"), "{log}");
+
+    // The prefix is a store entry: verified files, no libtool archive, a .pc file that
+    // does not name the checkout it was built in.
+    let entries = store_entries(cache.path(), "lib/zlib-1.2.13");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    let index = std::fs::read_to_string(entry.join("entry.json")).unwrap();
+    assert!(index.contains("\"lib/libz.a\""), "{index}");
+    assert!(!index.contains(".la\""), "{index}");
+    let pc = std::fs::read_to_string(entry.join("lib/pkgconfig/zlib.pc")).unwrap();
+    assert!(pc.contains("prefix=${pcfiledir}/../..\n"), "{pc}");
+    assert!(!pc.contains(&first.root().display().to_string()), "{pc}");
+    let identity = entry.file_name().unwrap().to_string_lossy().into_owned();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            first
+                .root()
+                .join("build-output/c/zround-1.0/wasmtime/manifest.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["dependencies"][0]["identity"], identity.as_str());
+
+    // Another checkout with the same store: the library is not built again, the program
+    // is built against the stored prefix and runs.
+    let second = Fixture::new();
+    let log = build(&second);
+    assert!(!log.contains("library lib/zlib"), "{log}");
+    assert!(!second.root().join("work/lib/zlib").exists());
+    let out = second
+        .wlmake()
+        .env("WLMAKE_CACHE_DIR", cache.path())
+        .args(["test", "c/zround-1.0", "--runtime", "wasmtime"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+
+    // A damaged entry is removed and the library rebuilt (the store never serves bytes
+    // that do not match their entry.json).
+    std::fs::write(entry.join("lib/libz.a"), b"!<arch>\ndamaged").unwrap();
+    let third = Fixture::new();
+    let log = build(&third);
+    assert!(log.contains("did not match its entry.json"), "{log}");
+    assert!(log.contains("library lib/zlib-1.2.13"), "{log}");
+    let archive = std::fs::read(entry.join("lib/libz.a")).unwrap();
+    assert!(archive.len() > 1000, "the entry was not rebuilt");
 }
 
 #[test]
