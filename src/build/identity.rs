@@ -13,7 +13,8 @@ use crate::output::DependencyEntry;
 /// Bump when what a build does changes in a way that must invalidate earlier builds
 /// (a new step, another way of calling configure, a changed view of the toolchain...).
 /// 2: dependency identities became recursive and carry the runtime.
-pub const BUILD_LOGIC_VERSION: u32 = 2;
+/// 3: the manifest lists the build's materials (its bill of materials comes from them).
+pub const BUILD_LOGIC_VERSION: u32 = 3;
 
 /// The build profile. Reserved: every build today is the default profile; a profile
 /// (debug, size, ...) will change the flags, so it is already part of the identity.

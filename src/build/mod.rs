@@ -17,6 +17,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
+use crate::output::sbom::Material;
 use crate::output::{self, DependencyEntry, Flags, Manifest, PatchEntry, RecipeEntry, SourceEntry};
 use crate::patch::{self, PatchFile};
 use crate::process::Command;
@@ -267,6 +268,46 @@ pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
         graph,
         identity,
     })
+}
+
+/// What went into the build, for its bill of materials: the recipe's own source and
+/// patches first, then every other recipe of its graph with its identity.
+fn materials(
+    ctx: &BuildContext<'_>,
+    graph: &graph::Graph,
+    identity: &str,
+    digest: &str,
+    patches: &[PatchFile],
+    entries: &[DependencyEntry],
+) -> Result<Vec<Material>> {
+    let mut out = vec![Material::new(
+        &ctx.recipe,
+        "source",
+        identity,
+        digest,
+        patches,
+    )];
+    for node in &graph.nodes[..graph.nodes.len() - 1] {
+        let recipe = &node.recipe;
+        let identity = entries
+            .iter()
+            .find(|e| e.id == recipe.id.0)
+            .map(|e| e.identity.as_str())
+            .unwrap_or_default();
+        let role = if recipe.library.is_some() {
+            "library"
+        } else {
+            "in-tree"
+        };
+        out.push(Material::new(
+            recipe,
+            role,
+            identity,
+            &source_digest(recipe)?,
+            &patch::series(ctx.repo.root(), recipe, &ctx.runtime)?,
+        ));
+    }
+    Ok(out)
 }
 
 /// Builds the library recipes this build depends on (in-repository C sources) inside
@@ -554,6 +595,14 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
 
     reporter.step("collect");
     let start = Instant::now();
+    let materials = materials(
+        ctx,
+        &graph,
+        &build_identity,
+        &digest,
+        &patches,
+        &dependency_entries,
+    )?;
     let manifest = Manifest {
         manifest_version: output::MANIFEST_VERSION,
         wlmake_version: env!("CARGO_PKG_VERSION").into(),
@@ -609,6 +658,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         warnings,
         step_seconds: BTreeMap::new(),
         records,
+        materials,
     };
     timed("collect", start);
     let manifest = Manifest {

@@ -383,6 +383,15 @@ pub fn assets_of(root: &Path, repo: &Repository, selection: &Selection) -> Resul
             source: manifest_path.clone(),
             expected: None,
         });
+        // The bill of materials, when the build wrote one (builds since it exists do).
+        let sbom = dir.join(crate::output::sbom::SBOM);
+        if sbom.is_file() {
+            wanted.push(Asset {
+                name: format!("{}-{suffix}.sbom.spdx.json", recipe.name),
+                source: sbom,
+                expected: None,
+            });
+        }
         for asset in wanted {
             if let Some(first) = assets.get(&asset.name) {
                 return Err(ReleaseError::Duplicate {

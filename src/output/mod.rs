@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod sbom;
+
 pub const MANIFEST: &str = "manifest.json";
 pub const MANIFEST_VERSION: u32 = 1;
 
@@ -97,6 +99,10 @@ pub struct Manifest {
     /// The recipe's `[[record]]`s: name -> what the built artifact said.
     #[serde(default)]
     pub records: BTreeMap<String, RecordEntry>,
+    /// What went into the artifacts (the recipe's source, libraries, in-tree sources):
+    /// the bill of materials `sbom.spdx.json` is made from it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub materials: Vec<sbom::Material>,
 }
 
 /// The output of one `[[record]]` command, run on the flavor's runtime after the build.
@@ -335,6 +341,11 @@ pub fn publish(
     let text = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
     let manifest_path = temp.path().join(MANIFEST);
     std::fs::write(&manifest_path, text).map_err(write(&manifest_path))?;
+    let sbom = serde_json::to_string_pretty(&sbom::spdx(&manifest, &sbom::created_now()))
+        .expect("serializable")
+        + "\n";
+    let sbom_path = temp.path().join(sbom::SBOM);
+    std::fs::write(&sbom_path, sbom).map_err(write(&sbom_path))?;
     // Swap: one atomic exchange of the old and the new folder (a reader sees the old set
     // or the new one, never no folder), then the old one goes. An interruption waits
     // for the swap.

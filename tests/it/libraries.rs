@@ -385,6 +385,90 @@ fn a_library_in_the_build_store_serves_another_checkout() {
     assert!(archive.len() > 1000, "the entry was not rebuilt");
 }
 
+/// `pyspdxtools` (PyPI `spdx-tools`, installed by .ci/install-deps) validates a document.
+fn assert_valid_spdx(path: &Path) {
+    let out = std::process::Command::new("pyspdxtools")
+        .arg("-i")
+        .arg(path)
+        .output()
+        .expect("pyspdxtools runs (pip install spdx-tools, as .ci/install-deps does)");
+    assert!(
+        out.status.success(),
+        "{} is not valid SPDX:\n{}{}",
+        path.display(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_build_writes_an_spdx_sbom_of_its_artifacts_sources_and_libraries() {
+    let fixture = Fixture::new();
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/zround-1.0", "-j2", "--no-cache"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "build failed: {}", text(&out.stderr));
+    let dir = fixture.root().join("build-output/c/zround-1.0/wasmtime");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let path = dir.join("sbom.spdx.json");
+    assert_valid_spdx(&path);
+    let sbom: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(sbom["spdxVersion"], "SPDX-2.3");
+    let packages = sbom["packages"].as_array().unwrap();
+    let named = |name: &str| {
+        packages
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no package {name} in {packages:#?}"))
+    };
+    // The artifact, with the digest the manifest has.
+    let artifact = named("zround.wasm");
+    assert_eq!(
+        artifact["checksums"][0]["checksumValue"],
+        manifest["artifacts"][0]["sha256"]
+    );
+    // The library linked in: its archive's sha256 and where the archive comes from.
+    let zlib = named("zlib");
+    assert_eq!(zlib["primaryPackagePurpose"], "LIBRARY");
+    assert_eq!(
+        zlib["checksums"][0]["checksumValue"],
+        zlib_recipe_sha256().as_str()
+    );
+    assert!(
+        zlib["sourceInfo"]
+            .as_str()
+            .unwrap()
+            .contains("Debian source package zlib zlib_1.2.13.dfsg.orig.tar.bz2"),
+        "{zlib:#}"
+    );
+    // The program's own source (a folder of the repository) and the toolchain.
+    assert_eq!(named("zround")["primaryPackagePurpose"], "SOURCE");
+    let relationships = sbom["relationships"].to_string();
+    assert!(relationships.contains("STATIC_LINK"), "{relationships}");
+    assert!(relationships.contains("BUILD_TOOL_OF"), "{relationships}");
+    assert!(
+        sbom["documentNamespace"]
+            .as_str()
+            .unwrap()
+            .ends_with(manifest["build_identity"].as_str().unwrap())
+    );
+}
+
+/// The sha256 the zlib recipe pins (what the SBOM must name for the library).
+fn zlib_recipe_sha256() -> String {
+    let recipe =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(ZLIB_RECIPE)).unwrap();
+    let line = recipe
+        .lines()
+        .find(|l| l.starts_with("sha256"))
+        .expect("the zlib recipe pins a sha256");
+    line.split('"').nth(1).unwrap().to_string()
+}
+
 #[test]
 fn a_build_without_dependencies_sees_no_host_pc_file_or_header() {
     assert_host_has_what_could_leak();

@@ -258,8 +258,10 @@ fn release_assets_of_real_builds_pass_sha256sum_and_run() {
         [
             "SHA256SUMS",
             "greet-1.0-wasmedge.manifest.json",
+            "greet-1.0-wasmedge.sbom.spdx.json",
             "greet-1.0-wasmedge.wasm",
             "greet-1.0-wasmtime.manifest.json",
+            "greet-1.0-wasmtime.sbom.spdx.json",
             "greet-1.0-wasmtime.wasm",
             "greet-loud-1.0-wasmedge.wasm",
             "greet-loud-1.0-wasmtime.wasm",
@@ -283,7 +285,7 @@ fn release_assets_of_real_builds_pass_sha256sum_and_run() {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "sorted by name");
-    assert_eq!(names.len(), 6);
+    assert_eq!(names.len(), 8);
     assert!(sums.lines().all(|l| l.as_bytes()[64..66] == *b"  "));
     let check = std::process::Command::new("sha256sum")
         .args(["-c", "SHA256SUMS"])
@@ -296,7 +298,7 @@ fn release_assets_of_real_builds_pass_sha256sum_and_run() {
         "{report}{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    assert_eq!(report.lines().filter(|l| l.ends_with(": OK")).count(), 6);
+    assert_eq!(report.lines().filter(|l| l.ends_with(": OK")).count(), 8);
 
     // The released module is the program: run it on the real Wasmtime.
     let wasmtime = wlmake::runtime::Runtime::find(wlmake::runtime::Kind::Wasmtime).unwrap();
@@ -329,6 +331,7 @@ fn release_assets_of_real_builds_pass_sha256sum_and_run() {
         [
             "SHA256SUMS",
             "greet-1.0-wasmtime.manifest.json",
+            "greet-1.0-wasmtime.sbom.spdx.json",
             "greet-1.0-wasmtime.wasm",
             "greet-loud-1.0-wasmtime.wasm",
         ]
@@ -391,6 +394,7 @@ fn release_assets_reads_outputs_from_wlmake_output_dir() {
         [
             "SHA256SUMS",
             "greet-1.0-wasmtime.manifest.json",
+            "greet-1.0-wasmtime.sbom.spdx.json",
             "greet-1.0-wasmtime.wasm",
             "greet-loud-1.0-wasmtime.wasm",
         ]
