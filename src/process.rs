@@ -80,6 +80,8 @@ pub struct Command {
     args: Vec<OsString>,
     env: BTreeMap<OsString, OsString>,
     env_remove: Vec<OsString>,
+    /// Start from an empty environment: only `env` reaches the child.
+    clear_env: bool,
     dir: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     timeout: Option<Duration>,
@@ -101,6 +103,7 @@ impl Command {
             args: Vec::new(),
             env: BTreeMap::new(),
             env_remove: Vec::new(),
+            clear_env: false,
             dir: None,
             stdin: None,
             timeout: None,
@@ -143,6 +146,22 @@ impl Command {
         self
     }
 
+    /// The child sees no variable of ours: only those set with [`Command::env`].
+    pub fn env_clear(mut self) -> Self {
+        self.clear_env = true;
+        self
+    }
+
+    /// Runs the program through `wrapper` (e.g. `unshare --net --`): the wrapper execs
+    /// it, so the process (and its group) stays the same.
+    pub fn wrapped(mut self, wrapper: &[&str]) -> Self {
+        let mut args: Vec<OsString> = wrapper[1..].iter().map(OsString::from).collect();
+        args.push(std::mem::replace(&mut self.program, wrapper[0].into()));
+        args.append(&mut self.args);
+        self.args = args;
+        self
+    }
+
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dir = Some(dir.into());
         self
@@ -181,11 +200,15 @@ impl Command {
         if let Some(dir) = &self.dir {
             expression = expression.dir(dir);
         }
-        for key in &self.env_remove {
-            expression = expression.env_remove(key);
-        }
-        for (key, value) in &self.env {
-            expression = expression.env(key, value);
+        if self.clear_env {
+            expression = expression.full_env(&self.env);
+        } else {
+            for key in &self.env_remove {
+                expression = expression.env_remove(key);
+            }
+            for (key, value) in &self.env {
+                expression = expression.env(key, value);
+            }
         }
         // Its own process group: an interruption stops the child and all it started.
         expression = expression.before_spawn(|command| {
@@ -341,6 +364,9 @@ impl Command {
         command.args(&self.args);
         if let Some(dir) = &self.dir {
             command.current_dir(dir);
+        }
+        if self.clear_env {
+            command.env_clear();
         }
         for key in &self.env_remove {
             command.env_remove(key);

@@ -14,7 +14,8 @@ use crate::output::DependencyEntry;
 /// (a new step, another way of calling configure, a changed view of the toolchain...).
 /// 2: dependency identities became recursive and carry the runtime.
 /// 3: the manifest lists the build's materials (its bill of materials comes from them).
-pub const BUILD_LOGIC_VERSION: u32 = 3;
+/// 4: hermetic steps (cleared environment, fixed PATH, no network).
+pub const BUILD_LOGIC_VERSION: u32 = 4;
 
 /// The build profile. Reserved: every build today is the default profile; a profile
 /// (debug, size, ...) will change the flags, so it is already part of the identity.

@@ -32,7 +32,8 @@ use crate::toolchain::Toolchain;
 
 /// Bump when what a library build does changes: part of every library identity.
 /// 2: prefixes are relocatable (`${pcfiledir}` in `.pc` files, no `.la` files).
-const LIBRARY_LOGIC_VERSION: u32 = 2;
+/// 3: hermetic steps (cleared environment, fixed PATH, no network).
+const LIBRARY_LOGIC_VERSION: u32 = 3;
 /// autoconf's own config.sub (2022): knows `wasm32-wasi`, which the copies in older
 /// release tarballs (libxml2 2.9.14, ...) refuse. It replaces theirs before configure.
 pub const HOST_CONFIG_SUB: &str = "/usr/share/autoconf/build-aux/config.sub";
@@ -151,9 +152,6 @@ pub fn pkg_config_env(prefixes: &[&Path]) -> BTreeMap<String, String> {
         ("PKG_CONFIG_PATH".to_string(), String::new()),
     ])
 }
-
-/// Variables removed from every build's environment (see [`pkg_config_env`]).
-pub const REMOVED_ENV: &[&str] = &["PKG_CONFIG_SYSROOT_DIR", "PKG_CONFIG_ALLOW_SYSTEM_CFLAGS"];
 
 /// A library's identity: its recipe, source, patches, settings for this runtime,
 /// toolchain and its dependencies' identities (never the recipe that asked for it).
@@ -455,20 +453,19 @@ fn build_in_checkout(
     let mut vars = pkg_config_env(&deps.iter().map(|d| d.prefix.as_path()).collect::<Vec<_>>());
     vars.extend(toolchain_env(env.toolchain, &settings.env));
     let step = |name: &str, command: Command| -> Result<(), LibraryError> {
-        let mut command = command
-            .env("PATH", env.toolchain.build_path())
-            .envs(vars.iter());
-        for name in REMOVED_ENV {
-            command = command.env_remove(*name);
-        }
-        command
-            .run_logged(&logs.join(format!("{name}.log")))
-            .map(|_| ())
-            .map_err(|source| LibraryError::Step {
-                id: recipe.id.clone(),
-                step: name.to_string(),
-                source: Box::new(source),
-            })
+        super::hermetic::hermetic(
+            command,
+            &env.toolchain.build_path(),
+            &dir.join("home"),
+            &vars,
+        )
+        .run_logged(&logs.join(format!("{name}.log")))
+        .map(|_| ())
+        .map_err(|source| LibraryError::Step {
+            id: recipe.id.clone(),
+            step: name.to_string(),
+            source: Box::new(source),
+        })
     };
     let make = |targets: &[String]| {
         Command::new("make")

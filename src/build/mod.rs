@@ -5,6 +5,7 @@
 //! collect.
 
 mod cached;
+pub mod hermetic;
 pub mod identity;
 pub mod library;
 pub mod record;
@@ -367,12 +368,13 @@ fn base_command(
     tree: &Path,
     env: &BTreeMap<String, String>,
 ) -> Command {
-    Command::new(program)
-        .dir(tree)
-        .env("PATH", ctx.toolchain.build_path())
-        .envs(env.iter())
-        .env_remove(library::REMOVED_ENV[0])
-        .env_remove(library::REMOVED_ENV[1])
+    let home = tree.with_file_name("home");
+    hermetic::hermetic(
+        Command::new(program).dir(tree),
+        &ctx.toolchain.build_path(),
+        &home,
+        env,
+    )
 }
 
 fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result<()> {

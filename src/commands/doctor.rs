@@ -144,6 +144,18 @@ pub fn doctor(_session: &Session) -> Result<i32> {
             "only needed for the Debian source-package provider",
         ),
     }
+    match crate::build::hermetic::network_isolation() {
+        Ok(()) => report(
+            true,
+            "build isolation",
+            "build steps run with a cleared environment and no network (unshare --net)",
+        ),
+        Err(why) => report(
+            false,
+            "build isolation",
+            &format!("cleared environment, but the network stays reachable: {why}"),
+        ),
+    }
     println!("runtimes:");
     for kind in [Kind::Wasmtime, Kind::Wasmedge] {
         match Runtime::find(kind) {

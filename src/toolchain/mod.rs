@@ -288,14 +288,23 @@ fn write_view(tools: &Tools, dir: &Path, final_view: &Path) -> std::io::Result<(
     Ok(())
 }
 
+/// The system folders a build step finds its tools in (make, cmake, sed, tclsh, ...).
+pub const SYSTEM_PATH: [&str; 6] = [
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
 impl Toolchain {
-    /// PATH for builds: the view's bin first, then the caller's PATH.
-    pub fn build_path(&self) -> std::ffi::OsString {
-        let mut paths = vec![self.view.join("bin")];
-        if let Some(path) = std::env::var_os("PATH") {
-            paths.extend(std::env::split_paths(&path));
-        }
-        std::env::join_paths(paths).expect("paths without separators")
+    /// PATH for builds: the view's bin first, then the system's folders; never the
+    /// caller's PATH (a build must not depend on who runs it: src/build/hermetic.rs).
+    pub fn build_path(&self) -> String {
+        let mut paths = vec![self.view.join("bin").display().to_string()];
+        paths.extend(SYSTEM_PATH.iter().map(|p| p.to_string()));
+        paths.join(":")
     }
 }
 

@@ -493,6 +493,95 @@ fn a_build_without_dependencies_sees_no_host_pc_file_or_header() {
     assert!(log.contains("'zlib.h' file not found"), "{log}");
 }
 
+/// A build step that prints its environment, tries to reach a server of the test, and
+/// compiles with `$(CFLAGS)` (make takes it from the environment when it is there).
+const SEALED_MAKEFILE: &str = "\
+all: sealed.wasm
+
+sealed.wasm: sealed.c
+\tenv | sort | sed 's/^/env: /'
+\tbash -c 'exec 3<>/dev/tcp/127.0.0.1/$(PORT) && echo network: reached' || echo network: unreachable
+\t$(CC) $(CFLAGS) sealed.c -o sealed.wasm
+";
+
+const SEALED_C: &str = "\
+#ifdef BROKEN
+#error the host's CFLAGS reached the build
+#endif
+int main(void) { return 0; }
+";
+
+#[test]
+fn build_steps_see_no_host_variable_and_no_network() {
+    let fixture = Fixture::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    write(
+        &fixture.root().join("recipes/c/sealed-1.0.toml"),
+        &LEAK_RECIPE
+            .replace("name = \"leak\"", "name = \"sealed\"")
+            .replace("upstream/leak", "upstream/sealed")
+            .replace(
+                "[\"CC={cc}\"]",
+                &format!("[\"CC={{cc}}\", \"PORT={port}\"]"),
+            )
+            .replace("hello", "sealed"),
+    );
+    write(
+        &fixture.root().join("upstream/sealed/Makefile"),
+        SEALED_MAKEFILE,
+    );
+    write(&fixture.root().join("upstream/sealed/sealed.c"), SEALED_C);
+    let out = fixture
+        .wlmake()
+        .env("CFLAGS", "-DBROKEN")
+        .env("WLMAKE_HOST_PROBE", "from the host")
+        .env_remove("WLMAKE_BUILD_NETWORK")
+        .args(["build", "c/sealed-1.0", "--no-cache"])
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(
+        fixture
+            .root()
+            .join("work/build/c/sealed-1.0/wasmtime/logs/make.log"),
+    )
+    .unwrap_or_default();
+    assert!(out.status.success(), "{}\n{log}", text(&out.stderr));
+    let env: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.strip_prefix("env: "))
+        .collect();
+    assert!(env.iter().any(|l| l.starts_with("CC=")), "{log}");
+    for leaked in [
+        "CFLAGS=",
+        "WLMAKE_HOST_PROBE=",
+        "PKG_CONFIG_SYSROOT_DIR=",
+        "CARGO",
+    ] {
+        assert!(
+            !env.iter().any(|l| l.starts_with(leaked)),
+            "{leaked} leaked:\n{log}"
+        );
+    }
+    let path = env.iter().find(|l| l.starts_with("PATH=")).unwrap();
+    assert!(
+        !path.contains(".cargo") && !path.contains("pyenv"),
+        "{path}"
+    );
+    assert!(
+        env.contains(&"TZ=UTC") && env.contains(&"LC_ALL=C"),
+        "{log}"
+    );
+    // No network: the server of the test was not reached (loopback is down in the step's
+    // own network namespace).
+    assert!(log.contains("network: unreachable"), "{log}");
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a build step connected to the test's server"
+    );
+}
+
 /// zlib shared by libpng and the program: the tree shows it under both, DOT once.
 const GRAPH_RECIPE: &str = r#"
 [package]
