@@ -232,6 +232,12 @@ pub struct RunArgs {
     /// An environment variable for the guest, `NAME=VALUE`.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,
+    /// Run native code compiled ahead of time from the artifact (WasmEdge's AOT form,
+    /// Wasmtime's `.cwasm`): compiled once per artifact and runtime version into the
+    /// cache (minutes for PHP on WasmEdge), then reused. WasmEdge's interpreter is about
+    /// 100 times slower than its AOT code.
+    #[arg(long)]
+    pub precompiled: bool,
     /// Arguments for the artifact.
     #[arg(last = true)]
     pub args: Vec<String>,

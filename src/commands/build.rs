@@ -248,7 +248,24 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
             guest: docroot,
         });
     }
+    let (module, runtime_args) = if args.precompiled {
+        let sha256 = manifest
+            .artifacts
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.sha256.clone())
+            .expect("a verified artifact is in the manifest");
+        let compiled = precompiled(session, &runtime, &module, &sha256)?;
+        let flags = match runtime.kind {
+            Kind::Wasmtime => vec!["--allow-precompiled".to_string()],
+            Kind::Wasmedge => Vec::new(),
+        };
+        (compiled, flags)
+    } else {
+        (module, Vec::new())
+    };
     let invocation = Invocation {
+        runtime_args,
         args: args.args.clone(),
         env: runtime::parse_env(&args.env)?,
         preopens,
@@ -256,6 +273,45 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
         ..Invocation::default()
     };
     Err(runtime.command(&module, &invocation).exec().into())
+}
+
+/// The artifact compiled ahead of time for `runtime`, from the cache
+/// (`<cache>/precompiled-v1/`, keyed by the artifact's sha256 and the runtime's
+/// version), compiled first when it is not there.
+fn precompiled(
+    session: &Session,
+    runtime: &Runtime,
+    module: &Path,
+    sha256: &str,
+) -> Result<std::path::PathBuf> {
+    use sha2::{Digest, Sha256};
+    let folder = session.cache()?.root().join("precompiled-v1");
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("cannot create `{}`", folder.display()))?;
+    let version = hex::encode(Sha256::digest(runtime.version.as_bytes()));
+    let (kind, extension) = match runtime.kind {
+        Kind::Wasmtime => ("wasmtime", "cwasm"),
+        Kind::Wasmedge => ("wasmedge", "wasm"),
+    };
+    let base = format!("{kind}-{}-{}", &sha256[..16], &version[..12]);
+    let dest = folder.join(format!("{base}.{extension}"));
+    let _lock = source::lock_exclusive(&folder.join(format!("{base}.lock")))?;
+    if !dest.with_extension("cwasm.key").is_file() {
+        eprintln!(
+            "precompiling {} for {} (once per artifact and runtime version; minutes for a large module)",
+            module.display(),
+            runtime.version
+        );
+    }
+    crate::suite::precompile(
+        runtime,
+        module,
+        sha256,
+        &dest,
+        &folder.join(format!("{base}.log")),
+    )
+    .with_context(|| format!("cannot precompile `{}`", module.display()))?;
+    Ok(dest)
 }
 
 /// Checks an artifact against the manifest read before. A build that published a new

@@ -234,6 +234,34 @@ fn build_test_rebuild_and_run_a_c_program() {
         "hello, runner (patched)\n"
     );
 
+    // `--precompiled`: compiled once into the cache (keyed by artifact and runtime
+    // version), then the native code runs; the second run compiles nothing.
+    for round in 0..2 {
+        let out = fixture
+            .wlmake()
+            .args(["run", "c/hello-1.0", "--precompiled", "--", "native"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "hello, native (patched)\n",
+            "{}",
+            stderr_of(&out)
+        );
+        assert_eq!(
+            stderr_of(&out).contains("precompiling"),
+            round == 0,
+            "{}",
+            stderr_of(&out)
+        );
+    }
+    let compiled: Vec<_> = std::fs::read_dir(fixture.root().join("cache/precompiled-v1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert_eq!(compiled.len(), 1, "{compiled:?}");
+
     // Nothing changed: no configure, no make, same artifact.
     let before = std::fs::read_to_string(output_dir.join("manifest.json")).unwrap();
     let out = fixture
