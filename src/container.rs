@@ -211,6 +211,12 @@ pub struct ContainerBuild {
     pub jobs: Option<usize>,
     pub quiet: bool,
     pub verbose: u8,
+    /// `--no-cache`, `--cache-url`, `--cache-push`, passed on; the token travels as the
+    /// variable `WLMAKE_CACHE_TOKEN` taken from the caller's environment by name, never
+    /// on the command line.
+    pub no_cache: bool,
+    pub cache_url: Option<String>,
+    pub cache_push: bool,
 }
 
 impl ContainerBuild {
@@ -267,6 +273,17 @@ impl ContainerBuild {
         }
         if self.quiet {
             inner.push("--quiet".into());
+        }
+        if self.no_cache {
+            inner.push("--no-cache".into());
+        }
+        if let Some(url) = &self.cache_url {
+            inner.push("--cache-url".into());
+            inner.push(url.clone());
+            if self.cache_push {
+                inner.push("--cache-push".into());
+            }
+            env.push(crate::env_vars::WLMAKE_CACHE_TOKEN.to_string());
         }
         inner.extend((0..self.verbose).map(|_| "--verbose".to_string()));
         let mut mirror_count = 0;
@@ -336,6 +353,9 @@ mod tests {
             jobs: None,
             quiet: false,
             verbose: 0,
+            no_cache: false,
+            cache_url: None,
+            cache_push: false,
         }
     }
 

@@ -11,7 +11,6 @@ use crate::env_vars;
 use crate::error::TestsFailed;
 use crate::output::{Manifest, OutputError, output_dir};
 use crate::recipe::{Recipe, Repository};
-use crate::reporter::Reporter;
 use crate::runtime::{self, Invocation, Kind, Preopen, Runtime};
 use crate::source;
 use crate::store::remote::Remote;
@@ -124,14 +123,8 @@ pub fn identity(session: &Session, target: &BuildTarget) -> Result<()> {
 /// Builds a recipe; a `[library]` recipe is built into its shared prefix (no outcome).
 pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>> {
     if let Some(engine) = &args.container {
-        // The container's wlmake uses the mounted cache folder (store included) with its
-        // defaults; the remote cache and --no-cache are not passed in (yet).
-        if args.cache.no_cache || args.cache.cache_url.is_some() {
-            session.reporter.warn(
-                "--no-cache and the remote build cache are not passed into --container builds \
-                 (the local build cache is used as it is)",
-            );
-        }
+        // The container's wlmake uses the mounted cache folder (store included) and the
+        // same cache flags.
         return super::release::build_in_container(session, args, engine.as_deref()).map(Some);
     }
     let start = Instant::now();

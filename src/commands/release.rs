@@ -678,6 +678,13 @@ pub fn build_in_container(
         jobs: args.jobs,
         quiet: session.global.quiet,
         verbose: session.global.verbose,
+        no_cache: args.cache.no_cache,
+        cache_url: args
+            .cache
+            .cache_url
+            .clone()
+            .filter(|url| !url.trim().is_empty()),
+        cache_push: args.cache.cache_push,
     };
     let command = spec.command()?;
     session.reporter.line(&format!(

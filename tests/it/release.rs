@@ -423,6 +423,9 @@ fn container_spec(engine: Engine) -> ContainerBuild {
         jobs: None,
         quiet: false,
         verbose: 0,
+        no_cache: false,
+        cache_url: None,
+        cache_push: false,
     }
 }
 
@@ -444,6 +447,9 @@ fn container_command_line_podman_with_outputs_mirrors_and_flags() {
     spec.force = true;
     spec.jobs = Some(2);
     spec.quiet = true;
+    spec.no_cache = true;
+    spec.cache_url = Some("http://127.0.0.1:8081/cache".into());
+    spec.cache_push = true;
     let command = spec.command().unwrap();
     insta::assert_snapshot!("container_podman", command.display());
 }
