@@ -69,6 +69,26 @@ pub struct Recipe {
     pub native: Option<NativeSpec>,
     /// Guest environment of every run of the artifacts (`[run] env`).
     pub run_env: BTreeMap<String, String>,
+    /// The language's own tests, run inside the wasm build (`[suite]`).
+    pub suite: Option<GuestSuite>,
+}
+
+/// `[suite]`: `wlmake test --suite upstream` runs `ARTIFACT ARGS TEST` once per test on
+/// the runtime (folders mounted, a scratch folder as `/`), reads each test case's result
+/// from its output with `case_pattern`, and judges them against the expected failures.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuestSuite {
+    pub artifact: String,
+    pub args: Vec<String>,
+    pub tests: Vec<String>,
+    /// A line per test case, with named groups `name` (no spaces) and `status`.
+    pub case_pattern: String,
+    /// A status that matches this passed; one matching `skipped` was skipped; any
+    /// other failed.
+    pub passed: String,
+    pub skipped: Option<String>,
+    /// Seconds one test's run may take.
+    pub timeout: u64,
 }
 
 /// `[native]`: the recipe's source built for the build machine (host compiler, in a

@@ -25,6 +25,21 @@ pub struct RawRecipe {
     pub records: Vec<RawRecord>,
     pub native: Option<RawNative>,
     pub run: Option<RawRun>,
+    pub suite: Option<RawSuite>,
+}
+
+/// `[suite]`: the language's own tests, run inside the wasm build.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSuite {
+    pub artifact: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    pub tests: Vec<String>,
+    pub case_pattern: String,
+    pub passed: String,
+    pub skipped: Option<String>,
+    pub timeout: Option<u64>,
 }
 
 /// `[native]`: a stage built from the same source for the build machine first.

@@ -386,6 +386,57 @@ fn check(
         );
     }
     let run_env = raw.run.as_ref().map(|r| r.env.clone()).unwrap_or_default();
+    let suite = raw.suite.as_ref().map(|suite| {
+        if !artifacts
+            .iter()
+            .any(|a| a.name == suite.artifact && a.kind == ArtifactKind::File)
+        {
+            c.hint(
+                &[N("suite"), N("artifact")],
+                format!("the suite runs unknown artifact `{}`", suite.artifact),
+                "name one of the recipe's module [[artifact]] entries",
+            );
+        }
+        if suite.tests.is_empty() {
+            c.problem(&[N("suite"), N("tests")], "the suite lists no tests");
+        }
+        for (key, pattern) in [
+            ("case-pattern", Some(&suite.case_pattern)),
+            ("passed", Some(&suite.passed)),
+            ("skipped", suite.skipped.as_ref()),
+        ] {
+            let Some(pattern) = pattern else { continue };
+            match regex::Regex::new(pattern) {
+                Err(error) => {
+                    c.problem(
+                        &[N("suite"), N(key)],
+                        format!("invalid regular expression: {error}"),
+                    );
+                }
+                Ok(re)
+                    if key == "case-pattern"
+                        && !(re.capture_names().any(|n| n == Some("name"))
+                            && re.capture_names().any(|n| n == Some("status"))) =>
+                {
+                    c.hint(
+                        &[N("suite"), N(key)],
+                        "case-pattern needs the named groups `name` and `status`",
+                        "e.g. '^\\w+ \\((?P<name>[\\w.]+)\\) \\.\\.\\. (?P<status>.+)$'",
+                    );
+                }
+                Ok(_) => {}
+            }
+        }
+        GuestSuite {
+            artifact: suite.artifact.clone(),
+            args: suite.args.clone(),
+            tests: suite.tests.clone(),
+            case_pattern: suite.case_pattern.clone(),
+            passed: suite.passed.clone(),
+            skipped: suite.skipped.clone(),
+            timeout: suite.timeout.unwrap_or(600),
+        }
+    });
 
     let source = source?;
     Some(Recipe {
@@ -408,6 +459,7 @@ fn check(
         records,
         native,
         run_env,
+        suite,
     })
 }
 
