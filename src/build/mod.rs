@@ -528,12 +528,16 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     let native_program = match &native_identity {
         Some(identity) => {
             let start = Instant::now();
+            let store = crate::store::Store::new(ctx.cache.root());
             let env = native::NativeEnv {
                 cache: &ctx.cache,
                 fetch_options: &ctx.fetch_options,
                 root: &ctx.native_root(),
                 repo: ctx.repo.root(),
                 jobs: ctx.jobs,
+                store: Some(&store),
+                store_read: ctx.cache_policy.read,
+                store_write: ctx.cache_policy.write,
             };
             let program = native::ensure(&env, recipe, identity, reporter)?;
             timed("native", start);

@@ -19,6 +19,7 @@ use crate::process::{Command, ProcessError};
 use crate::recipe::{NativeSpec, Recipe, RecipeId};
 use crate::reporter::Reporter;
 use crate::source::{self, Cache, FetchOptions, SourceError};
+use crate::store::{Lookup, Store};
 
 /// Bump when what a native stage does changes: part of every stage identity.
 const NATIVE_LOGIC_VERSION: u32 = 1;
@@ -79,11 +80,18 @@ pub fn host_compiler(native: &NativeSpec) -> String {
         .unwrap_or_else(|| format!("{cc} (unknown version)"))
 }
 
-/// The stage's identity: its settings, source and host compiler.
+/// The stage's identity: its settings, source and host compiler (not `keep`, which
+/// says what is cached, not how the stage builds).
 pub fn identity(native: &NativeSpec, source_digest: &str, compiler: &str) -> String {
+    let settings = serde_json::json!({
+        "env": native.env,
+        "configure_args": native.configure_args,
+        "make_targets": native.make_targets,
+        "program": native.program,
+    });
     let text = serde_json::json!({
         "logic": NATIVE_LOGIC_VERSION,
-        "native": native,
+        "native": settings,
         "source": source_digest,
         "compiler": compiler,
     })
@@ -104,6 +112,10 @@ pub struct NativeEnv<'a> {
     pub root: &'a Path,
     pub repo: &'a Path,
     pub jobs: usize,
+    /// The build cache (`<cache root>/builds-v1`): read a stored stage, store a built one.
+    pub store: Option<&'a Store>,
+    pub store_read: bool,
+    pub store_write: bool,
 }
 
 /// Builds the stage unless a complete one of the same identity exists; returns the
@@ -141,16 +153,39 @@ pub fn ensure(
     })?;
     let tree = dir.join("src");
     let program = tree.join(&native.program);
+    let storable = !native.keep.is_empty() && env.store_write;
     if std::fs::read_to_string(dir.join(STAMP)).ok().as_deref() == Some(identity)
         && program.is_file()
     {
+        // A stage built before the cache had it (or with the cache off) goes in now.
+        if storable
+            && let Some(store) = env.store
+            && matches!(store.lookup(identity), Ok(Lookup::Miss))
+            && let Err(error) = save(store, identity, id, &tree, native)
+        {
+            reporter.warn(&format!(
+                "cannot store the native stage of {id} in the build cache: {error}"
+            ));
+        }
+        return Ok(program);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(io("cannot remove", &dir))?;
+    }
+    if !native.keep.is_empty()
+        && env.store_read
+        && let Some(store) = env.store
+        && restore(store, identity, &tree, &program)
+    {
+        std::fs::write(dir.join(STAMP), identity).map_err(io("cannot write", &dir.join(STAMP)))?;
+        reporter.info(&format!(
+            "native stage of {id} from the build cache ({})",
+            &identity[..16]
+        ));
         return Ok(program);
     }
     let start = Instant::now();
     reporter.step(&format!("native stage of {id}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(io("cannot remove", &dir))?;
-    }
     let logs = dir.join("logs");
     source::prepare(
         &recipe.source,
@@ -211,7 +246,58 @@ pub fn ensure(
         "native stage of {id} built in {:.1} s",
         start.elapsed().as_secs_f64()
     ));
+    if storable && let Some(store) = env.store {
+        // A cache problem is only a warning: the stage is built.
+        if let Err(error) = save(store, identity, id, &tree, native) {
+            reporter.warn(&format!(
+                "cannot store the native stage of {id} in the build cache: {error}"
+            ));
+        }
+    }
     Ok(program)
+}
+
+/// Copies a stored stage (the program and `keep`) into `tree`; false when the cache has
+/// none or it is unusable (then the stage is built).
+fn restore(store: &Store, identity: &str, tree: &Path, program: &Path) -> bool {
+    let Ok(Lookup::Hit(entry)) = store.lookup(identity) else {
+        return false;
+    };
+    let copied = entry.index.files.iter().try_for_each(|file| {
+        let target = tree.join(&file.path);
+        std::fs::create_dir_all(target.parent().expect("has a parent"))?;
+        std::fs::copy(entry.path(&file.path), &target).map(|_| ())
+    });
+    if copied.is_err() || !program.is_file() {
+        let _ = std::fs::remove_dir_all(tree);
+        return false;
+    }
+    true
+}
+
+/// Stores the program and the `keep` paths of a built stage under its identity.
+fn save(
+    store: &Store,
+    identity: &str,
+    id: &RecipeId,
+    tree: &Path,
+    native: &NativeSpec,
+) -> anyhow::Result<()> {
+    let mut files = vec![native.program.clone()];
+    for kept in &native.keep {
+        let path = tree.join(kept);
+        if path.is_dir() {
+            files.extend(
+                crate::output::folder_files(&path)?
+                    .into_iter()
+                    .map(|f| format!("{kept}/{f}")),
+            );
+        } else {
+            files.push(kept.clone());
+        }
+    }
+    store.insert(identity, &dependency_id(id), "native", tree, &files)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -224,6 +310,7 @@ mod tests {
             configure_args: vec!["--prefix=/usr/local".into()],
             make_targets: vec!["python".into()],
             program: "python".into(),
+            keep: vec!["Lib".into()],
         }
     }
 
@@ -236,5 +323,9 @@ mod tests {
         let mut other = spec();
         other.configure_args.push("--with-pydebug".into());
         assert_ne!(base, identity(&other, "a", "gcc 12"));
+        // What is cached is not how the stage builds.
+        let mut other = spec();
+        other.keep.push("Modules/Setup.local".into());
+        assert_eq!(base, identity(&other, "a", "gcc 12"));
     }
 }

@@ -102,6 +102,9 @@ pub struct NativeSpec {
     pub make_targets: Vec<String>,
     /// The program the stage produces, relative to its tree (`python`).
     pub program: String,
+    /// What else the program needs at run time (files or folders of the tree): with the
+    /// program, what the build cache keeps of the stage. Empty: the stage is not cached.
+    pub keep: Vec<String>,
 }
 
 /// What a library build must leave in its prefix; dependents see the prefix as

@@ -53,6 +53,8 @@ pub struct RawNative {
     #[serde(default)]
     pub make_targets: Vec<String>,
     pub program: String,
+    #[serde(default)]
+    pub keep: Vec<String>,
 }
 
 /// `[run]`: what every run of the recipe's artifacts gets (`wlmake run`, tests, records).

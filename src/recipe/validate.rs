@@ -356,11 +356,20 @@ fn check(
                 ),
             );
         }
+        for (index, kept) in native.keep.iter().enumerate() {
+            if kept.is_empty() || Path::new(kept).is_absolute() || kept.contains("..") {
+                c.problem(
+                    &[N("native"), N("keep"), Key::Index(index)],
+                    format!("native keep `{kept}` must be a relative path inside the stage's tree"),
+                );
+            }
+        }
         NativeSpec {
             env: native.env.clone(),
             configure_args: native.configure_args.clone(),
             make_targets: native.make_targets.clone(),
             program: native.program.clone(),
+            keep: native.keep.clone(),
         }
     });
     if native.is_none() && text.contains("{native}") {

@@ -21,6 +21,7 @@ path = "upstream/greeter"
 configure-args = ["--native"]
 make-targets = ["gen"]
 program = "gen"
+keep = ["config.mk"]
 
 [build]
 system = "autotools"
@@ -286,6 +287,33 @@ fn a_native_stage_a_config_site_and_a_mounted_folder() {
     assert_ne!(fixture.manifest()["build_identity"], before);
     let (_, stdout, _) = fixture.run(&["run", "c/greeter-1.0"]);
     assert!(stdout.contains("site says: changed site\n"), "{stdout}");
+
+    // The stage is in the build cache too (program and `keep`): a checkout without it
+    // (no work folder) takes it from there instead of building it.
+    std::fs::remove_dir_all(fixture.root().join("work")).unwrap();
+    write(
+        &fixture.root().join("site/config.site"),
+        "site_greeting='third site'\n",
+    );
+    let (ok, _, stderr) = fixture.run(&["build", "c/greeter-1.0", "-j1"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("native stage of c/greeter-1.0 from the build cache"),
+        "{stderr}"
+    );
+    let stage = std::fs::read_dir(fixture.root().join("work/native/greeter"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path();
+    assert!(stage.join("src/gen").is_file() && stage.join("src/config.mk").is_file());
+    assert!(
+        !stage.join("src/gen.c").exists(),
+        "only the program and `keep`"
+    );
+    let (_, stdout, _) = fixture.run(&["run", "c/greeter-1.0"]);
+    assert!(stdout.contains("site says: third site\n"), "{stdout}");
 }
 
 #[test]
@@ -384,7 +412,7 @@ fn lint_names_folder_and_stage_mistakes() {
         assert!(stderr.contains(wanted), "{wanted}: {stderr}");
     }
     let text = RECIPE.replace(
-        "[native]\nconfigure-args = [\"--native\"]\nmake-targets = [\"gen\"]\nprogram = \"gen\"\n",
+        "[native]\nconfigure-args = [\"--native\"]\nmake-targets = [\"gen\"]\nprogram = \"gen\"\nkeep = [\"config.mk\"]\n",
         "",
     );
     std::fs::write(&recipe, text).unwrap();
