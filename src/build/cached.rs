@@ -96,17 +96,21 @@ fn publish_entry(
     identity: &str,
     reporter: &dyn Reporter,
 ) -> Result<Option<Manifest>> {
-    let manifest = std::fs::read_to_string(entry.path(MANIFEST))
-        .ok()
-        .and_then(|text| serde_json::from_str::<Manifest>(&text).ok())
-        .filter(|m| {
-            m.build_identity == identity
-                && m.runtime == ctx.runtime
-                && m.recipe.id == ctx.recipe.id.0
-                && m.artifacts
-                    .iter()
-                    .all(|a| entry.index.files.iter().any(|f| f.path == a.path))
-        });
+    let manifest =
+        std::fs::read_to_string(entry.path(MANIFEST))
+            .ok()
+            .and_then(|text| serde_json::from_str::<Manifest>(&text).ok())
+            .filter(|m| {
+                m.build_identity == identity
+                    && m.runtime == ctx.runtime
+                    && m.recipe.id == ctx.recipe.id.0
+                    && m.artifacts.iter().all(|a| {
+                        let folder = format!("{}/", a.path);
+                        entry.index.files.iter().any(|f| {
+                            f.path == a.path || (a.is_folder() && f.path.starts_with(&folder))
+                        })
+                    })
+            });
     let Some(manifest) = manifest else {
         reporter.warn(&format!(
             "the build cache entry {} holds no manifest of this build: removed it; building \
@@ -159,7 +163,24 @@ pub(super) fn push_up_to_date(
 fn insert(ctx: &BuildContext<'_>, manifest: &Manifest, reporter: &dyn Reporter) -> Option<Entry> {
     let store = Store::new(ctx.cache.root());
     let mut files = vec![MANIFEST.to_string()];
-    files.extend(manifest.artifacts.iter().map(|a| a.path.clone()));
+    for artifact in &manifest.artifacts {
+        if artifact.is_folder() {
+            // A folder artifact is stored file by file.
+            let listed = output::folder_files(&ctx.output_dir.join(&artifact.path));
+            match listed {
+                Ok(listed) => files.extend(listed.iter().map(|f| format!("{}/{f}", artifact.path))),
+                Err(error) => {
+                    reporter.warn(&format!(
+                        "cannot store the build in the build cache: cannot list folder artifact `{}`: {error}",
+                        artifact.name
+                    ));
+                    return None;
+                }
+            }
+        } else {
+            files.push(artifact.path.clone());
+        }
+    }
     match store.insert(
         &manifest.build_identity,
         &manifest.recipe.id,

@@ -448,6 +448,7 @@ fn build_in_checkout(
         jobs,
         deps: &dep_prefixes,
         prefix: Some(&prefix),
+        native: None,
     };
     let settings = Settings::for_runtime(&recipe.build, env.runtime).expand(&placeholders);
     let mut vars = pkg_config_env(&deps.iter().map(|d| d.prefix.as_path()).collect::<Vec<_>>());

@@ -8,6 +8,7 @@ mod cached;
 pub mod hermetic;
 pub mod identity;
 pub mod library;
+pub mod native;
 pub mod record;
 pub mod settings;
 
@@ -23,7 +24,7 @@ use crate::output::{self, DependencyEntry, Flags, Manifest, PatchEntry, RecipeEn
 use crate::patch::{self, PatchFile};
 use crate::process::Command;
 use crate::recipe::graph;
-use crate::recipe::{Recipe, RecipeId, Repository, SourceSpec};
+use crate::recipe::{ArtifactKind, Recipe, RecipeId, Repository, SourceSpec};
 use crate::reporter::Reporter;
 use crate::runtime::abi;
 use crate::source::{self, Cache, FetchOptions};
@@ -97,12 +98,19 @@ pub struct ResolvedInputs {
     pub dependency_entries: Vec<DependencyEntry>,
     /// The recipe's dependency graph (libraries built into shared prefixes).
     pub graph: graph::Graph,
+    /// The identity of the recipe's native stage, if it has one.
+    pub native_identity: Option<String>,
     pub identity: String,
 }
 
 impl BuildContext<'_> {
     fn tree(&self) -> PathBuf {
         self.work_dir.join("src")
+    }
+
+    /// `<work root>/native`: native stages, shared by every runtime.
+    fn native_root(&self) -> PathBuf {
+        self.lib_root.with_file_name("native")
     }
 
     fn log(&self, step: &str) -> PathBuf {
@@ -259,6 +267,27 @@ pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
                 identity: node_identities[i].clone(),
             }),
     );
+    // The native stage and the CONFIG_SITE file are inputs like dependencies: their
+    // identities go into the build's identity and its manifest.
+    let native_identity = recipe
+        .native
+        .as_ref()
+        .map(|spec| native::identity(spec, &digest, &native::host_compiler(spec)));
+    if let Some(identity) = &native_identity {
+        entries.push(DependencyEntry {
+            id: native::dependency_id(&recipe.id),
+            identity: identity.clone(),
+        });
+    }
+    if let Some(site) = &recipe.build.config_site {
+        let path = ctx.repo.root().join(site);
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("cannot read the config-site file `{}`", path.display()))?;
+        entries.push(DependencyEntry {
+            id: format!("config-site:{site}"),
+            identity: hex::encode(Sha256::digest(&bytes)),
+        });
+    }
     let identity = identity_of(ctx, recipe, &digest, &patches, &entries);
     Ok(ResolvedInputs {
         patches,
@@ -267,6 +296,7 @@ pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
         dependencies,
         dependency_entries: entries,
         graph,
+        native_identity,
         identity,
     })
 }
@@ -337,6 +367,7 @@ fn build_dependencies(
                 jobs: ctx.jobs,
                 deps: &trees,
                 prefix: None,
+                native: None,
             };
             let settings = Settings::for_runtime(&dep.build, &ctx.runtime).expand(&placeholders);
             make(
@@ -456,6 +487,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         dependencies,
         dependency_entries,
         graph,
+        native_identity,
         identity: build_identity,
     } = resolve_inputs(ctx)?;
     let lib_env = library_env(ctx, false);
@@ -529,6 +561,28 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     }
     timed("dependencies", start);
 
+    // The native stage: the same source for the build machine, in a tree of its own.
+    let native_program = match &native_identity {
+        Some(identity) => {
+            let start = Instant::now();
+            let store = crate::store::Store::new(ctx.cache.root());
+            let env = native::NativeEnv {
+                cache: &ctx.cache,
+                fetch_options: &ctx.fetch_options,
+                root: &ctx.native_root(),
+                repo: ctx.repo.root(),
+                jobs: ctx.jobs,
+                store: Some(&store),
+                store_read: ctx.cache_policy.read,
+                store_write: ctx.cache_policy.write,
+            };
+            let program = native::ensure(&env, recipe, identity, reporter)?;
+            timed("native", start);
+            Some(program)
+        }
+        None => None,
+    };
+
     let placeholders = Placeholders {
         toolchain: &ctx.toolchain,
         src: &tree,
@@ -536,12 +590,19 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         jobs: ctx.jobs,
         deps: &dep_trees,
         prefix: None,
+        native: native_program.as_deref(),
     };
     let mut expanded = settings.expand(&placeholders);
     // pkg-config sees the libraries' prefixes and nothing of the host.
     let prefixes: Vec<&Path> = libraries.values().map(|b| b.prefix.as_path()).collect();
     for (key, value) in library::pkg_config_env(&prefixes) {
         expanded.env.entry(key).or_insert(value);
+    }
+    if let Some(site) = &recipe.build.config_site {
+        expanded.env.insert(
+            "CONFIG_SITE".into(),
+            ctx.repo.root().join(site).display().to_string(),
+        );
     }
 
     if recipe.build.system == "autotools" {
@@ -575,8 +636,26 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     // corrupt memory), so every artifact's imports are checked against the runtime's table.
     let table = abi::load_table(ctx.repo.root(), &ctx.runtime)?;
     let mut import_tables = BTreeMap::new();
+    for spec in &recipe.artifacts {
+        let path = tree.join(&spec.path);
+        let found = match spec.kind {
+            ArtifactKind::File => path.is_file(),
+            ArtifactKind::Folder => path.is_dir(),
+        };
+        if !found {
+            bail!(
+                "artifact `{}` was not produced: `{}` is not a {}",
+                spec.name,
+                path.display(),
+                match spec.kind {
+                    ArtifactKind::File => "file",
+                    ArtifactKind::Folder => "folder",
+                }
+            );
+        }
+    }
     for (name, path) in &artifacts {
-        if path.extension().is_some_and(|e| e == "a") {
+        if path.extension().is_some_and(|e| e == "a") || path.is_dir() {
             continue;
         }
         let module = abi::read_module_file(path)?;
@@ -592,7 +671,22 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
 
     reporter.step("record");
     let start = Instant::now();
-    let records = record::run_records(&recipe.records, &ctx.runtime, &artifacts, reporter)?;
+    let setting = crate::runtime::RunSetting {
+        mounts: crate::runtime::folder_mounts(recipe, |name| {
+            artifacts
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, p)| p.clone())
+        }),
+        env: recipe.run_env.clone(),
+    };
+    let records = record::run_records(
+        &recipe.records,
+        &ctx.runtime,
+        &artifacts,
+        &setting,
+        reporter,
+    )?;
     timed("record", start);
 
     reporter.step("collect");

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use crate::output::RecordEntry;
 use crate::recipe::RecordSpec;
 use crate::reporter::Reporter;
-use crate::runtime::{Invocation, Kind, Runtime};
+use crate::runtime::{Invocation, Kind, RunSetting, Runtime};
 
 /// Limit for one record command (WasmEdge's interpreter is about 100x slower than Wasmtime).
 const RECORD_TIMEOUT: Duration = Duration::from_secs(300);
@@ -23,6 +23,7 @@ pub fn run_records(
     records: &[RecordSpec],
     runtime: &str,
     artifacts: &[(String, PathBuf)],
+    setting: &RunSetting,
     reporter: &dyn Reporter,
 ) -> Result<BTreeMap<String, RecordEntry>> {
     let mut entries = BTreeMap::new();
@@ -53,6 +54,8 @@ pub fn run_records(
                     })?;
                 let invocation = Invocation {
                     args: record.args.clone(),
+                    env: setting.env.clone(),
+                    preopens: setting.mounts.clone(),
                     timeout: Some(RECORD_TIMEOUT),
                     ..Invocation::default()
                 };

@@ -17,6 +17,8 @@ pub struct Placeholders<'a> {
     pub deps: &'a BTreeMap<String, PathBuf>,
     /// The install prefix of a library build (`{prefix}`).
     pub prefix: Option<&'a Path>,
+    /// The program of the recipe's native stage (`{native}`).
+    pub native: Option<&'a Path>,
 }
 
 impl Placeholders<'_> {
@@ -33,6 +35,7 @@ impl Placeholders<'_> {
             "repo" => path(self.repo),
             "jobs" => self.jobs.to_string(),
             "prefix" => path(self.prefix?),
+            "native" => path(self.native?),
             other => path(self.deps.get(other.strip_prefix("dep:")?)?),
         })
     }

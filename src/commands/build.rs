@@ -213,6 +213,7 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
     })?;
     // A changed artifact is refused: it is not what the manifest vouches for.
     verify_artifact(&dir, &manifest, &name)?;
+    let setting = run_setting(&recipe, &dir, &manifest)?;
     let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
     let mut preopens: Vec<Preopen> = args.dirs.iter().map(|d| Preopen::parse(d)).collect();
     if preopens.is_empty() {
@@ -257,10 +258,14 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
     } else {
         (module, Vec::new())
     };
+    // The recipe's folders (a standard library) are always mounted, after the user's.
+    preopens.extend(setting.mounts);
+    let mut env = setting.env;
+    env.extend(runtime::parse_env(&args.env)?);
     let invocation = Invocation {
         runtime_args,
         args: args.args.clone(),
-        env: runtime::parse_env(&args.env)?,
+        env,
         preopens,
         listen,
         ..Invocation::default()
@@ -307,6 +312,51 @@ fn precompiled(
     Ok(dest)
 }
 
+/// The folder artifacts to mount (each checked against the manifest) and the recipe's
+/// guest variables, for every run of the build's modules.
+pub(super) fn run_setting(
+    recipe: &Recipe,
+    dir: &Path,
+    manifest: &Manifest,
+) -> Result<runtime::RunSetting> {
+    let mut mounts = Vec::new();
+    for spec in recipe.artifacts.iter().filter(|a| a.mount.is_some()) {
+        let mount = spec.mount.as_deref().unwrap_or_default();
+        let host = manifest.artifact_path(dir, &spec.name).with_context(|| {
+            format!(
+                "the build in `{}` has no folder `{}`, which every run mounts at `{mount}`: rebuild it with `wlmake build {} --runtime {}`",
+                dir.display(),
+                spec.name,
+                recipe.id,
+                manifest.runtime
+            )
+        })?;
+        if !host.exists() {
+            bail!(
+                "the build's folder `{}` (`{}`) is missing: every run mounts it at `{mount}`; `wlmake build {} --runtime {}` restores it",
+                spec.name,
+                host.display(),
+                recipe.id,
+                manifest.runtime
+            );
+        }
+        verify_artifact(dir, manifest, &spec.name).with_context(|| {
+            format!(
+                "folder `{}` is mounted at `{mount}` for every run",
+                spec.name
+            )
+        })?;
+        mounts.push(Preopen {
+            host,
+            guest: mount.to_string(),
+        });
+    }
+    Ok(runtime::RunSetting {
+        mounts,
+        env: recipe.run_env.clone(),
+    })
+}
+
 /// Checks an artifact against the manifest read before. A build that published a new
 /// set in between (one atomic folder exchange) is no tampering: then the artifact must
 /// match the new manifest.
@@ -341,6 +391,7 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
     let repo = session.repository()?;
     let (recipe, dir, manifest) = built(session, &repo, &args.target)?;
     let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
+    let setting = run_setting(&recipe, &dir, &manifest)?;
     session.reporter.line(&format!(
         "testing {} on {} ({})",
         recipe.id, args.target.runtime, runtime.version
@@ -363,7 +414,7 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
                 )
             })?;
         verify_artifact(&dir, &manifest, &test.artifact)?;
-        let result = runtime::run_smoke_test(&runtime, &module, repo.root(), test)?;
+        let result = runtime::run_smoke_test(&runtime, &module, repo.root(), test, &setting)?;
         if result.passed {
             passed += 1;
             println!(

@@ -95,6 +95,9 @@ pub fn show(session: &Session, args: &ShowArgs) -> Result<()> {
     for dep in &build.depends {
         println!("  depends {dep}");
     }
+    if let Some(site) = &build.config_site {
+        println!("  config-site {site}");
+    }
     for (runtime, over) in &build.runtime {
         for arg in &over.configure_args {
             println!("  [{runtime}] configure {arg}");
@@ -116,9 +119,35 @@ pub fn show(session: &Session, args: &ShowArgs) -> Result<()> {
             println!("  install:    make {}", library.install_targets.join(" "));
         }
     }
+    if let Some(native) = &recipe.native {
+        println!("native stage ({{native}} = {}):", native.program);
+        for arg in &native.configure_args {
+            println!("  configure {arg}");
+        }
+        if !native.make_targets.is_empty() {
+            println!("  make {}", native.make_targets.join(" "));
+        }
+    }
     println!("artifacts:");
     for artifact in &recipe.artifacts {
-        println!("  {}.wasm <- {}", artifact.name, artifact.path);
+        match &artifact.mount {
+            Some(mount) => println!(
+                "  {}/ <- {} (folder, mounted at {mount})",
+                artifact.name, artifact.path
+            ),
+            None => println!("  {}.wasm <- {}", artifact.name, artifact.path),
+        }
+    }
+    for (name, value) in &recipe.run_env {
+        println!("run env {name}={value}");
+    }
+    if let Some(suite) = &recipe.suite {
+        println!(
+            "upstream suite: {} {} TEST for TEST in {}",
+            suite.artifact,
+            suite.args.join(" "),
+            suite.tests.join(", ")
+        );
     }
     if !recipe.tests.is_empty() {
         println!(

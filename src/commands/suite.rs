@@ -50,6 +50,9 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     let repo = session.repository()?;
     let (recipe, dir, manifest) = super::build::built(session, &repo, &args.target)?;
     let runtime_name = &args.target.runtime;
+    if let Some(suite) = &recipe.suite {
+        return guest_upstream(session, args, &repo, &recipe, &dir, &manifest, suite);
+    }
     if recipe.language != "php" {
         return Err(SuiteError::NotPhp {
             id: recipe.id.0.clone(),
@@ -237,6 +240,156 @@ fn prepare_executables(
         cgi |= name == "php-cgi";
     }
     Ok(cgi)
+}
+
+/// `[suite]`: the recipe's own test runner inside the wasm build, one run per test
+/// (`--only NAME` picks tests), judged case by case against the expected failures.
+fn guest_upstream(
+    session: &Session,
+    args: &TestArgs,
+    repo: &crate::recipe::Repository,
+    recipe: &Recipe,
+    dir: &Path,
+    manifest: &Manifest,
+    suite: &crate::recipe::GuestSuite,
+) -> Result<()> {
+    if args.jobs.is_some() {
+        bail!("--jobs: the tests of a [suite] run one after the other");
+    }
+    let runtime_name = &args.target.runtime;
+    let runtime = Runtime::find(Kind::parse(runtime_name)?)?;
+    let module = manifest
+        .artifact_path(dir, &suite.artifact)
+        .ok_or_else(|| SuiteError::NoArtifact(suite.artifact.clone()))?;
+    manifest.verify(dir, &suite.artifact)?;
+    let setting = super::build::run_setting(recipe, dir, manifest)?;
+    let list = ExpectedFailures::load_with(
+        &expected_failures_file(repo.root(), &recipe.id.0, runtime_name),
+        |test| {
+            let module = test.split('.').nth(1).unwrap_or(test);
+            (!suite.tests.iter().any(|t| t == module || t == test)).then(|| {
+                format!(
+                    "`{test}` is not a case of the suite's tests ({})",
+                    suite.tests.join(", ")
+                )
+            })
+        },
+    )?;
+    let selected: Vec<String> = if args.only.is_empty() {
+        suite.tests.clone()
+    } else {
+        let only: Vec<String> = args.only.iter().map(|p| p.display().to_string()).collect();
+        for name in &only {
+            if !suite.tests.contains(name) {
+                bail!(
+                    "--only {name}: not one of the suite's tests ({})",
+                    suite.tests.join(", ")
+                );
+            }
+        }
+        only
+    };
+    let mut suite = suite.clone();
+    if let Some(seconds) = args.timeout {
+        suite.timeout = seconds.max(1);
+    }
+    let work_root = session.work_root(repo);
+    let layout = Layout::new(&work_root, &recipe.id.0, runtime_name);
+    let _lock = layout.lock(&recipe.id.0, runtime_name)?;
+    let scratch = layout.tmp();
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("cannot create `{}`", scratch.display()))?;
+    let log_path = layout.log();
+    session.reporter.line(&format!(
+        "upstream suite of {} on {} ({}): {} test(s) inside the wasm build, {} s each",
+        recipe.id,
+        runtime_name,
+        runtime.version,
+        selected.len(),
+        suite.timeout
+    ));
+    let start = std::time::Instant::now();
+    let mut log = String::new();
+    let mut records = Vec::new();
+    for test in &selected {
+        session.reporter.step(test);
+        let run = suite::guest::run_test(&runtime, &module, &suite, &setting, &scratch, test)?;
+        log.push_str(&format!(
+            "==> {} (exit {:?}{}, {:.1} s)\n{}\n",
+            run.test,
+            run.exit,
+            if run.timed_out { ", stopped" } else { "" },
+            run.seconds,
+            run.output
+        ));
+        let failed = run
+            .records
+            .iter()
+            .filter(|r| r.status == Status::Failed)
+            .count();
+        session.reporter.line(&format!(
+            "{test}: {} case(s), {failed} failed, {:.1} s",
+            run.records.len(),
+            run.seconds
+        ));
+        records.extend(run.records);
+    }
+    std::fs::write(&log_path, &log)
+        .with_context(|| format!("cannot write `{}`", log_path.display()))?;
+    let elapsed = start.elapsed();
+    let verdict = list.compare(&records);
+    if let Some(path) = &args.junit {
+        write_junit(
+            path,
+            &format!("{} on {runtime_name}", recipe.id),
+            elapsed,
+            &records,
+            &verdict,
+            &list,
+        )?;
+    }
+    for record in &verdict.unexpected {
+        println!("FAIL {} [{}]", record.name, record.raw);
+    }
+    for (record, entry) in &verdict.now_passing {
+        println!(
+            "NOW PASSING {} (listed on line {}: {})",
+            record.name, entry.line, entry.reason
+        );
+    }
+    if !verdict.unexpected.is_empty() {
+        println!(
+            "\nIf these are known limits, add them to {} with their reason:",
+            list.file.display()
+        );
+        for record in &verdict.unexpected {
+            println!("    {}", suggested_line(record, suite.timeout));
+        }
+    }
+    let counts = Counts::of(&records);
+    println!(
+        "\n{} passed, {} failed, {} expected failures, {} skipped in {:.0} s",
+        counts.passed,
+        verdict.unexpected.len(),
+        verdict.expected.len(),
+        counts.skipped,
+        elapsed.as_secs_f64()
+    );
+    println!("output of every run: {}", log_path.display());
+    if !verdict.is_clean() {
+        return Err(SuiteError::Regressions {
+            unexpected: verdict.unexpected.len(),
+            now_passing: verdict.now_passing.len(),
+            list: list
+                .file
+                .strip_prefix(repo.root())
+                .unwrap_or(&list.file)
+                .to_path_buf(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 fn print_report(

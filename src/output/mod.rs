@@ -160,8 +160,77 @@ pub struct ArtifactEntry {
     pub name: String,
     /// Relative to the manifest's folder.
     pub path: String,
+    /// Bytes; for a folder, the sum of its files.
     pub size: u64,
+    /// For a folder, the tree hash ([`hash_folder`]).
     pub sha256: String,
+    /// `folder` for a folder artifact (a standard library); absent for a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Files in a folder artifact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
+}
+
+/// The `kind` of a folder artifact in the manifest.
+pub const FOLDER: &str = "folder";
+
+impl ArtifactEntry {
+    pub fn is_folder(&self) -> bool {
+        self.kind.as_deref() == Some(FOLDER)
+    }
+}
+
+/// The files of a folder, relative to it with `/` separators, sorted. Symbolic links
+/// are refused: a folder artifact must be the same bytes wherever it is copied.
+pub fn folder_files(dir: &Path) -> std::io::Result<Vec<String>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                walk(root, &path, out)?;
+            } else if kind.is_file() {
+                let relative = path.strip_prefix(root).expect("inside the root");
+                out.push(relative.to_string_lossy().replace('\\', "/"));
+            } else {
+                return Err(std::io::Error::other(format!(
+                    "`{}` is neither a file nor a folder",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+/// Tree hash of a folder: sha256 over each file's relative path, size and sha256, in
+/// path order; with the total size and the number of files.
+pub fn hash_folder(dir: &Path) -> std::io::Result<(String, u64, u64)> {
+    let files = folder_files(dir)?;
+    let mut hasher = Sha256::new();
+    let mut total = 0;
+    for relative in &files {
+        let (sha256, size) = hash_file(&dir.join(relative))?;
+        hasher.update(format!("{relative}\0{size}\0{sha256}\n").as_bytes());
+        total += size;
+    }
+    Ok((hex::encode(hasher.finalize()), total, files.len() as u64))
+}
+
+/// Copies a folder's files (no links) into `to`.
+fn copy_folder(from: &Path, to: &Path) -> std::io::Result<()> {
+    for relative in folder_files(from)? {
+        let target = to.join(&relative);
+        std::fs::create_dir_all(target.parent().expect("has a parent"))?;
+        std::fs::copy(from.join(&relative), &target)?;
+    }
+    std::fs::create_dir_all(to)
 }
 
 /// `build-output/<language>/<name>-<version>/<runtime>/`.
@@ -231,7 +300,12 @@ impl Manifest {
             return Ok(());
         };
         let path = dir.join(&artifact.path);
-        let (actual, actual_size) = hash_file(&path).map_err(|_| OutputError::MissingArtifact {
+        let hashed = if artifact.is_folder() {
+            hash_folder(&path).map(|(sha256, size, _)| (sha256, size))
+        } else {
+            hash_file(&path)
+        };
+        let (actual, actual_size) = hashed.map_err(|_| OutputError::MissingArtifact {
             name: name.to_string(),
             path: path.clone(),
         })?;
@@ -307,6 +381,24 @@ pub fn publish(
         crate::interrupt::temp_dir_in(parent, ".publish-").map_err(write(parent))?;
     manifest.artifacts.clear();
     for (name, built) in artifacts {
+        if built.is_dir() {
+            // A folder the modules need at run time: copied as it is, checked by tree hash.
+            let target = temp.path().join(name);
+            copy_folder(built, &target).map_err(|source| OutputError::Read {
+                path: built.clone(),
+                source,
+            })?;
+            let (sha256, size, files) = hash_folder(&target).map_err(write(&target))?;
+            manifest.artifacts.push(ArtifactEntry {
+                name: name.clone(),
+                path: name.clone(),
+                size,
+                sha256,
+                kind: Some(FOLDER.into()),
+                files: Some(files),
+            });
+            continue;
+        }
         if !built.is_file() {
             return Err(OutputError::MissingArtifact {
                 name: name.clone(),
@@ -336,6 +428,8 @@ pub fn publish(
             path: file,
             size: bytes.len() as u64,
             sha256: hex::encode(Sha256::digest(&bytes)),
+            kind: None,
+            files: None,
         });
     }
     let text = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";

@@ -65,6 +65,46 @@ pub struct Recipe {
     pub library: Option<LibrarySpec>,
     /// Commands run on the built artifacts whose output the manifest keeps (`php -m`).
     pub records: Vec<RecordSpec>,
+    /// A stage built natively from the same source before the wasm build (`[native]`).
+    pub native: Option<NativeSpec>,
+    /// Guest environment of every run of the artifacts (`[run] env`).
+    pub run_env: BTreeMap<String, String>,
+    /// The language's own tests, run inside the wasm build (`[suite]`).
+    pub suite: Option<GuestSuite>,
+}
+
+/// `[suite]`: `wlmake test --suite upstream` runs `ARTIFACT ARGS TEST` once per test on
+/// the runtime (folders mounted, a scratch folder as `/`), reads each test case's result
+/// from its output with `case_pattern`, and judges them against the expected failures.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuestSuite {
+    pub artifact: String,
+    pub args: Vec<String>,
+    pub tests: Vec<String>,
+    /// A line per test case, with named groups `name` (no spaces) and `status`.
+    pub case_pattern: String,
+    /// A status that matches this passed; one matching `skipped` was skipped; any
+    /// other failed.
+    pub passed: String,
+    pub skipped: Option<String>,
+    /// Seconds one test's run may take.
+    pub timeout: u64,
+}
+
+/// `[native]`: the recipe's source built for the build machine (host compiler, in a
+/// tree of its own) before the wasm build, which reaches the produced program as
+/// `{native}` (CPython's cross build needs a build-machine Python of the same version).
+#[derive(Debug, Clone, Serialize)]
+pub struct NativeSpec {
+    /// Environment for its configure and make (the host's compiler unless set here).
+    pub env: BTreeMap<String, String>,
+    pub configure_args: Vec<String>,
+    pub make_targets: Vec<String>,
+    /// The program the stage produces, relative to its tree (`python`).
+    pub program: String,
+    /// What else the program needs at run time (files or folders of the tree): with the
+    /// program, what the build cache keeps of the stage. Empty: the stage is not cached.
+    pub keep: Vec<String>,
 }
 
 /// What a library build must leave in its prefix; dependents see the prefix as
@@ -181,6 +221,9 @@ pub struct BuildSpec {
     /// Configure flag -> library (dependency `package.name`) it needs: `wlmake lint`
     /// refuses a flag in use whose library is not among the (transitive) dependencies.
     pub requires: BTreeMap<String, String>,
+    /// A `CONFIG_SITE` file (relative to the repository) given to configure: answers for
+    /// probes a cross build cannot run. Its content is part of the build's identity.
+    pub config_site: Option<String>,
     /// Per-runtime additions, appended to the common settings.
     pub runtime: BTreeMap<String, BuildOverride>,
 }
@@ -197,8 +240,21 @@ pub struct BuildOverride {
 pub struct ArtifactSpec {
     /// Name users see (`php`, `php-cgi`); the output file is `<name>.wasm`.
     pub name: String,
-    /// Path inside the build tree of the linked binary.
+    /// Path inside the build tree of the linked binary, or of the folder.
     pub path: String,
+    pub kind: ArtifactKind,
+    /// Where a folder artifact appears in the guest: every run mounts it there.
+    pub mount: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactKind {
+    /// A WebAssembly module (`<name>.wasm`) or a static archive (`<name>.a`).
+    File,
+    /// A folder the modules need at run time (a standard library), published as
+    /// `<name>/` and mounted read by every run at the artifact's `mount`.
+    Folder,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -212,6 +268,10 @@ pub struct SmokeTest {
     pub dir: Option<String>,
     pub expect: Expectation,
     pub expect_exit: i32,
+    /// Mount the recipe's folder artifacts (default); false runs the module alone.
+    pub mount_folders: bool,
+    /// A regular expression stderr must match, when set.
+    pub expect_stderr: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -23,6 +23,46 @@ pub struct RawRecipe {
     pub library: Option<RawLibrary>,
     #[serde(default, rename = "record")]
     pub records: Vec<RawRecord>,
+    pub native: Option<RawNative>,
+    pub run: Option<RawRun>,
+    pub suite: Option<RawSuite>,
+}
+
+/// `[suite]`: the language's own tests, run inside the wasm build.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSuite {
+    pub artifact: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    pub tests: Vec<String>,
+    pub case_pattern: String,
+    pub passed: String,
+    pub skipped: Option<String>,
+    pub timeout: Option<u64>,
+}
+
+/// `[native]`: a stage built from the same source for the build machine first.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawNative {
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub configure_args: Vec<String>,
+    #[serde(default)]
+    pub make_targets: Vec<String>,
+    pub program: String,
+    #[serde(default)]
+    pub keep: Vec<String>,
+}
+
+/// `[run]`: what every run of the recipe's artifacts gets (`wlmake run`, tests, records).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRun {
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
 }
 
 /// `[library]`: the recipe installs a static library into a prefix of its own.
@@ -117,6 +157,7 @@ pub struct RawBuild {
     pub count_warnings: Vec<String>,
     #[serde(default)]
     pub requires: BTreeMap<String, String>,
+    pub config_site: Option<String>,
     #[serde(default)]
     pub runtime: BTreeMap<String, RawBuildOverride>,
 }
@@ -139,6 +180,8 @@ pub struct RawBuildOverride {
 pub struct RawArtifact {
     pub name: String,
     pub path: String,
+    pub kind: Option<String>,
+    pub mount: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,4 +199,6 @@ pub struct RawTest {
     pub expect_pattern: Option<String>,
     #[serde(default)]
     pub expect_exit: i32,
+    pub mount_folders: Option<bool>,
+    pub expect_stderr: Option<String>,
 }

@@ -16,7 +16,7 @@ pub const KNOWN_RUNTIMES: &[&str] = &["wasmtime", "wasmedge"];
 pub const KNOWN_SYSTEMS: &[&str] = &["autotools", "configure", "cmake", "make"];
 /// Placeholders that build settings may use, expanded by the build step.
 pub const PLACEHOLDERS: &[&str] = &[
-    "cc", "ar", "ranlib", "nm", "sysroot", "target", "src", "repo", "jobs", "prefix",
+    "cc", "ar", "ranlib", "nm", "sysroot", "target", "src", "repo", "jobs", "prefix", "native",
 ];
 
 struct Checker<'a> {
@@ -165,15 +165,59 @@ fn check(
                 ),
             );
         }
+        let kind = match artifact.kind.as_deref() {
+            None | Some("file") => ArtifactKind::File,
+            Some("folder") => ArtifactKind::Folder,
+            Some(other) => {
+                c.hint(
+                    &[N("artifact"), Key::Index(index), N("kind")],
+                    format!("unknown artifact kind `{other}`"),
+                    "known kinds: file (a module, the default), folder",
+                );
+                ArtifactKind::File
+            }
+        };
+        match (kind, &artifact.mount) {
+            (ArtifactKind::Folder, None) => c.hint(
+                &[N("artifact"), Key::Index(index)],
+                format!("folder artifact `{}` needs `mount`", artifact.name),
+                "the guest path where every run sees the folder, e.g. mount = \"/usr/local/lib/python3.11\"",
+            ),
+            (ArtifactKind::File, Some(_)) => c.hint(
+                &[N("artifact"), Key::Index(index), N("mount")],
+                format!("artifact `{}` is a file: only folders are mounted", artifact.name),
+                "add kind = \"folder\" or remove mount",
+            ),
+            (_, Some(mount)) if !mount.starts_with('/') || mount.contains("..") => c.hint(
+                &[N("artifact"), Key::Index(index), N("mount")],
+                format!("mount `{mount}` must be an absolute guest path without `..`"),
+                "e.g. mount = \"/usr/local/lib/python3.11\"",
+            ),
+            _ => {}
+        }
         artifacts.push(ArtifactSpec {
             name: artifact.name.clone(),
             path: artifact.path.clone(),
+            kind,
+            mount: artifact.mount.clone(),
         });
     }
 
     let mut tests = Vec::new();
     for (index, test) in raw.tests.iter().enumerate() {
         let at = |key| [N("test"), Key::Index(index), N(key)];
+        if artifacts
+            .iter()
+            .any(|a| a.name == test.artifact && a.kind == ArtifactKind::Folder)
+        {
+            c.problem(
+                &at("artifact"),
+                format!(
+                    "test `{}` runs folder artifact `{}`",
+                    test.name, test.artifact
+                ),
+            );
+        }
         if !artifacts.iter().any(|a| a.name == test.artifact) {
             c.hint(
                 &at("artifact"),
@@ -213,6 +257,14 @@ fn check(
                 None
             }
         };
+        if let Some(pattern) = &test.expect_stderr
+            && let Err(error) = regex::Regex::new(pattern)
+        {
+            c.problem(
+                &at("expect-stderr"),
+                format!("invalid regular expression: {error}"),
+            );
+        }
         if let Some(dir) = &test.dir
             && !repo.join(dir).is_dir()
         {
@@ -231,6 +283,8 @@ fn check(
                 dir: test.dir.clone(),
                 expect,
                 expect_exit: test.expect_exit,
+                mount_folders: test.mount_folders.unwrap_or(true),
+                expect_stderr: test.expect_stderr.clone(),
             });
         }
     }
@@ -286,6 +340,113 @@ fn check(
         });
     }
 
+    let native = raw.native.as_ref().map(|native| {
+        let base = [N("native")];
+        check_env(c, &base, &native.env);
+        check_setting_list(c, &base, "configure-args", &native.configure_args);
+        if native.program.is_empty()
+            || Path::new(&native.program).is_absolute()
+            || native.program.contains("..")
+        {
+            c.problem(
+                &[N("native"), N("program")],
+                format!(
+                    "native program `{}` must be a relative path inside the stage's tree",
+                    native.program
+                ),
+            );
+        }
+        for (index, kept) in native.keep.iter().enumerate() {
+            if kept.is_empty() || Path::new(kept).is_absolute() || kept.contains("..") {
+                c.problem(
+                    &[N("native"), N("keep"), Key::Index(index)],
+                    format!("native keep `{kept}` must be a relative path inside the stage's tree"),
+                );
+            }
+        }
+        NativeSpec {
+            env: native.env.clone(),
+            configure_args: native.configure_args.clone(),
+            make_targets: native.make_targets.clone(),
+            program: native.program.clone(),
+            keep: native.keep.clone(),
+        }
+    });
+    if native.is_none() && text.contains("{native}") {
+        c.hint(
+            &[N("build")],
+            "`{native}` is used but the recipe has no [native] stage",
+            "add a [native] table (docs/recipes.md, \"Native stage\")",
+        );
+    }
+    if native.is_some() && library.is_some() {
+        c.problem(
+            &[N("native")],
+            "a [library] recipe cannot have a [native] stage",
+        );
+    }
+    if let Some(site) = &build.config_site
+        && !repo.join(site).is_file()
+    {
+        c.hint(
+            &[N("build"), N("config-site")],
+            format!("config-site `{site}` is not a file in the repository"),
+            "give a path relative to the repository root",
+        );
+    }
+    let run_env = raw.run.as_ref().map(|r| r.env.clone()).unwrap_or_default();
+    let suite = raw.suite.as_ref().map(|suite| {
+        if !artifacts
+            .iter()
+            .any(|a| a.name == suite.artifact && a.kind == ArtifactKind::File)
+        {
+            c.hint(
+                &[N("suite"), N("artifact")],
+                format!("the suite runs unknown artifact `{}`", suite.artifact),
+                "name one of the recipe's module [[artifact]] entries",
+            );
+        }
+        if suite.tests.is_empty() {
+            c.problem(&[N("suite"), N("tests")], "the suite lists no tests");
+        }
+        for (key, pattern) in [
+            ("case-pattern", Some(&suite.case_pattern)),
+            ("passed", Some(&suite.passed)),
+            ("skipped", suite.skipped.as_ref()),
+        ] {
+            let Some(pattern) = pattern else { continue };
+            match regex::Regex::new(pattern) {
+                Err(error) => {
+                    c.problem(
+                        &[N("suite"), N(key)],
+                        format!("invalid regular expression: {error}"),
+                    );
+                }
+                Ok(re)
+                    if key == "case-pattern"
+                        && !(re.capture_names().any(|n| n == Some("name"))
+                            && re.capture_names().any(|n| n == Some("status"))) =>
+                {
+                    c.hint(
+                        &[N("suite"), N(key)],
+                        "case-pattern needs the named groups `name` and `status`",
+                        "e.g. '^\\w+ \\((?P<name>[\\w.]+)\\) \\.\\.\\. (?P<status>.+)$'",
+                    );
+                }
+                Ok(_) => {}
+            }
+        }
+        GuestSuite {
+            artifact: suite.artifact.clone(),
+            args: suite.args.clone(),
+            tests: suite.tests.clone(),
+            case_pattern: suite.case_pattern.clone(),
+            passed: suite.passed.clone(),
+            skipped: suite.skipped.clone(),
+            timeout: suite.timeout.unwrap_or(600),
+        }
+    });
+
     let source = source?;
     Some(Recipe {
         id,
@@ -305,6 +466,9 @@ fn check(
         server,
         library,
         records,
+        native,
+        run_env,
+        suite,
     })
 }
 
@@ -766,6 +930,7 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> Buil
         depends,
         count_warnings: raw.count_warnings.clone(),
         requires: raw.requires.clone(),
+        config_site: raw.config_site.clone(),
         runtime,
     }
 }

@@ -103,6 +103,24 @@ impl Preopen {
     }
 }
 
+/// The folders every run of a recipe's modules mounts: each folder artifact at its
+/// `mount`, from where `locate` finds it (the build tree, or the build output).
+pub fn folder_mounts(
+    recipe: &crate::recipe::Recipe,
+    locate: impl Fn(&str) -> Option<PathBuf>,
+) -> Vec<Preopen> {
+    recipe
+        .artifacts
+        .iter()
+        .filter_map(|artifact| {
+            Some(Preopen {
+                host: locate(&artifact.name)?,
+                guest: artifact.mount.clone()?,
+            })
+        })
+        .collect()
+}
+
 /// Everything one run needs besides the module.
 #[derive(Debug, Clone, Default)]
 pub struct Invocation {
@@ -273,20 +291,35 @@ pub struct TestResult {
 /// Time limit for one smoke test.
 pub const SMOKE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Runs one smoke test: the test's folder (if any) is preopened as `/app`.
+/// What every run of a recipe's modules gets: its folder artifacts mounted and the
+/// guest variables of its `[run]` table.
+#[derive(Debug, Clone, Default)]
+pub struct RunSetting {
+    pub mounts: Vec<Preopen>,
+    pub env: BTreeMap<String, String>,
+}
+
+/// Runs one smoke test: the test's folder (if any) is preopened as `/app`, after the
+/// recipe's folder artifacts (unless the test sets `mount-folders = false`).
 pub fn run_smoke_test(
     runtime: &Runtime,
     module: &Path,
     repo: &Path,
     test: &SmokeTest,
+    setting: &RunSetting,
 ) -> Result<TestResult, ProcessError> {
+    let mut env = setting.env.clone();
+    env.extend(test.env.clone());
     let mut invocation = Invocation {
         args: test.args.clone(),
-        env: test.env.clone(),
+        env,
         stdin: test.stdin.clone(),
         timeout: Some(SMOKE_TIMEOUT),
         ..Invocation::default()
     };
+    if test.mount_folders {
+        invocation.preopens.extend(setting.mounts.iter().cloned());
+    }
     if let Some(dir) = &test.dir {
         invocation.preopens.push(Preopen {
             host: repo.join(dir),
@@ -334,6 +367,11 @@ fn judge(test: &SmokeTest, captured: &Captured) -> TestResult {
         }
         _ => {}
     }
+    if let Some(pattern) = &test.expect_stderr
+        && !regex::Regex::new(pattern).is_ok_and(|re| re.is_match(&captured.stderr))
+    {
+        reasons.push(format!("stderr does not match /{pattern}/"));
+    }
     if !reasons.is_empty() && !captured.stderr.trim().is_empty() {
         reasons.push(format!(
             "--- stderr\n{}",
@@ -362,6 +400,8 @@ mod tests {
             dir: None,
             expect,
             expect_exit: 0,
+            mount_folders: true,
+            expect_stderr: None,
         }
     }
 

@@ -54,6 +54,36 @@ impl ExpectedFailures {
     }
 
     pub fn parse(file: &Path, text: &str) -> Result<Self, SuiteError> {
+        Self::parse_with(file, text, |test| {
+            (test.contains(char::is_whitespace) || !test.ends_with(".phpt"))
+                .then(|| format!("`{test}` is not one `.phpt` path relative to the source root"))
+        })
+    }
+
+    /// Reads `file` with names that `check` accepts (it returns why a name is wrong).
+    pub fn load_with(
+        file: &Path,
+        check: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, SuiteError> {
+        match std::fs::read_to_string(file) {
+            Ok(text) => Self::parse_with(file, &text, check),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Self {
+                file: file.to_path_buf(),
+                entries: BTreeMap::new(),
+            }),
+            Err(source) => Err(SuiteError::Io {
+                action: "read",
+                path: file.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    pub fn parse_with(
+        file: &Path,
+        text: &str,
+        check: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, SuiteError> {
         let problem = |line: usize, message: String| SuiteError::ExpectedList {
             file: file.to_path_buf(),
             line,
@@ -76,11 +106,11 @@ impl ExpectedFailures {
             if reason.is_empty() {
                 return Err(problem(line, format!("`{test}` has an empty reason")));
             }
-            if test.contains(char::is_whitespace) || !test.ends_with(".phpt") {
-                return Err(problem(
-                    line,
-                    format!("`{test}` is not one `.phpt` path relative to the source root"),
-                ));
+            if let Some(message) = check(test) {
+                return Err(problem(line, message));
+            }
+            if test.contains(char::is_whitespace) {
+                return Err(problem(line, format!("`{test}` is not one test name")));
             }
             let entry = Entry {
                 test: test.to_string(),

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod expected;
+pub mod guest;
 pub mod junit;
 pub mod results;
 pub mod sweep;

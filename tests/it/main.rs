@@ -11,6 +11,7 @@ mod recipes;
 mod release;
 mod server;
 mod source;
+mod stages;
 mod support;
 mod trust;
 mod upstream_suite;

@@ -62,3 +62,62 @@ fn php_recipes_carry_the_upstream_checksums() {
         assert_eq!(recipe.runtimes, ["wasmtime", "wasmedge"], "{id}");
     }
 }
+
+#[test]
+fn the_python_recipe_pins_python_orgs_release_and_uses_the_shared_libraries() {
+    let recipe = repository().load("python/python-3.11.2").unwrap();
+    let SourceSpec::Archive(archive) = &recipe.source else {
+        panic!("not an archive source")
+    };
+    assert_eq!(
+        archive.sha256.as_str(),
+        "2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849"
+    );
+    assert!(archive.urls[0].starts_with("https://www.python.org/ftp/python/3.11.2/"));
+    assert_eq!(
+        archive.debian.as_ref().map(|d| d.file.as_str()),
+        Some("python3.11_3.11.2.orig.tar.gz")
+    );
+    assert_eq!(recipe.runtimes, ["wasmtime", "wasmedge"]);
+    let depends: Vec<&str> = recipe.build.depends.iter().map(|d| d.0.as_str()).collect();
+    assert_eq!(depends, ["lib/zlib-1.2.13", "lib/sqlite3-3.40.1"]);
+    assert!(recipe.native.is_some() && recipe.build.config_site.is_some());
+    let mounts: Vec<_> = recipe
+        .artifacts
+        .iter()
+        .filter_map(|a| a.mount.as_deref())
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            "/usr/local/lib/python3.11",
+            "/usr/local/lib/python3.11/lib-dynload"
+        ]
+    );
+}
+
+/// The release path has no language-specific code: the matrix lists Python's flavors
+/// as it lists PHP's.
+#[test]
+fn the_release_matrix_includes_python() {
+    let out = assert_cmd::Command::cargo_bin("wlmake")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["matrix", "--json", "--language", "python"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let matrix: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = matrix.to_string();
+    for runtime in ["wasmtime", "wasmedge"] {
+        assert!(
+            matrix["include"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|row| row.to_string().contains("python/python-3.11.2")
+                    && row.to_string().contains(runtime)),
+            "{text}"
+        );
+    }
+}
