@@ -82,6 +82,8 @@ pub struct Command {
     env_remove: Vec<OsString>,
     /// Start from an empty environment: only `env` reaches the child.
     clear_env: bool,
+    /// A program that execs this one (`unshare --net --`); not shown in messages.
+    wrapper: Vec<OsString>,
     dir: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     timeout: Option<Duration>,
@@ -104,6 +106,7 @@ impl Command {
             env: BTreeMap::new(),
             env_remove: Vec::new(),
             clear_env: false,
+            wrapper: Vec::new(),
             dir: None,
             stdin: None,
             timeout: None,
@@ -155,10 +158,7 @@ impl Command {
     /// Runs the program through `wrapper` (e.g. `unshare --net --`): the wrapper execs
     /// it, so the process (and its group) stays the same.
     pub fn wrapped(mut self, wrapper: &[&str]) -> Self {
-        let mut args: Vec<OsString> = wrapper[1..].iter().map(OsString::from).collect();
-        args.push(std::mem::replace(&mut self.program, wrapper[0].into()));
-        args.append(&mut self.args);
-        self.args = args;
+        self.wrapper = wrapper.iter().map(OsString::from).collect();
         self
     }
 
@@ -196,7 +196,15 @@ impl Command {
     }
 
     fn expression(&self) -> duct::Expression {
-        let mut expression = duct::cmd(&self.program, &self.args);
+        let mut expression = match self.wrapper.split_first() {
+            Some((wrapper, rest)) => duct::cmd(
+                wrapper,
+                rest.iter()
+                    .chain(std::iter::once(&self.program))
+                    .chain(&self.args),
+            ),
+            None => duct::cmd(&self.program, &self.args),
+        };
         if let Some(dir) = &self.dir {
             expression = expression.dir(dir);
         }
@@ -360,7 +368,14 @@ impl Command {
     pub fn exec(&self) -> ProcessError {
         use std::os::unix::process::CommandExt;
         tracing::debug!(command = %self.display(), "exec");
-        let mut command = std::process::Command::new(&self.program);
+        let mut command = match self.wrapper.split_first() {
+            Some((wrapper, rest)) => {
+                let mut command = std::process::Command::new(wrapper);
+                command.args(rest).arg(&self.program);
+                command
+            }
+            None => std::process::Command::new(&self.program),
+        };
         command.args(&self.args);
         if let Some(dir) = &self.dir {
             command.current_dir(dir);
