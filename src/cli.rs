@@ -60,7 +60,7 @@ pub enum Command {
     /// Run a recipe's smoke tests on its runtime.
     Test(TestArgs),
     /// Report the toolchain and runtimes found, with versions, and what is missing.
-    Doctor,
+    Doctor(DoctorArgs),
     /// Show a wasm file's size, imports and exports; check its imports against a runtime.
     Inspect(InspectArgs),
     /// Print a recipe's dependency graph for a runtime, each node with its identity.
@@ -160,6 +160,10 @@ pub struct BuildArgs {
     /// The builder image `--container` runs.
     #[arg(long, value_name = "IMAGE", env = env_vars::WLMAKE_CONTAINER_IMAGE, hide_env_values = true, default_value = crate::container::DEFAULT_IMAGE)]
     pub container_image: String,
+    /// Print the result as JSON on stdout (recipe, runtime, identity, origin, output
+    /// folder, artifacts with size and sha256, seconds) instead of the artifact lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How `wlmake build` uses the build cache (docs/cache.md).
@@ -250,6 +254,10 @@ pub struct TestArgs {
     /// Run only the smoke tests whose name contains this.
     #[arg(long)]
     pub filter: Option<String>,
+    /// Smoke tests: print the results as JSON on stdout (each test with its outcome,
+    /// seconds and the reason of a failure) instead of PASS/FAIL lines.
+    #[arg(long)]
+    pub json: bool,
     /// Which tests: the recipe's smoke tests, or the language's own test suite
     /// (PHP's `run-tests.php`) checked against `expected-failures/`.
     #[arg(long, value_enum, default_value_t = Suite::Smoke)]
@@ -276,6 +284,13 @@ pub enum Suite {
     Smoke,
     /// The language's own test suite, driven by a native interpreter.
     Upstream,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the checks as JSON on stdout: each with its group, name, outcome and detail.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -171,6 +171,36 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
     for (flag, count) in &outcome.manifest.warnings {
         session.reporter.line(&format!("warnings {flag}: {count}"));
     }
+    if args.json {
+        let origin = match outcome.origin {
+            Origin::Built => "built",
+            Origin::UpToDate => "up-to-date",
+            Origin::LocalCache => "build-cache",
+            Origin::RemoteCache => "remote-build-cache",
+        };
+        let manifest = &outcome.manifest;
+        let report = serde_json::json!({
+            "recipe": manifest.recipe.id,
+            "runtime": manifest.runtime,
+            "identity": manifest.build_identity,
+            "origin": origin,
+            "output_dir": outcome.output_dir,
+            "artifacts": manifest.artifacts.iter().map(|a| serde_json::json!({
+                "name": a.name,
+                "path": outcome.output_dir.join(&a.path),
+                "size": a.size,
+                "sha256": a.sha256,
+            })).collect::<Vec<_>>(),
+            "manifest": outcome.output_dir.join(crate::output::MANIFEST),
+            "sbom": outcome.output_dir.join(crate::output::sbom::SBOM),
+            "seconds": (start.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serializable")
+        );
+        return Ok(Some(outcome));
+    }
     for artifact in &outcome.manifest.artifacts {
         println!(
             "{} ({} bytes, sha256 {})",
@@ -397,6 +427,7 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
         recipe.id, args.target.runtime, runtime.version
     ));
     let (mut passed, mut failed) = (0, 0);
+    let mut results = Vec::new();
     for test in &recipe.tests {
         if args
             .filter
@@ -417,17 +448,43 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
         let result = runtime::run_smoke_test(&runtime, &module, repo.root(), test, &setting)?;
         if result.passed {
             passed += 1;
+        } else {
+            failed += 1;
+        }
+        if args.json {
+            results.push(serde_json::json!({
+                "name": result.name,
+                "artifact": test.artifact,
+                "passed": result.passed,
+                "seconds": (result.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+                "reason": (!result.passed).then_some(&result.reason),
+            }));
+        } else if result.passed {
             println!(
                 "PASS {} ({:.2} s)",
                 result.name,
                 result.elapsed.as_secs_f64()
             );
         } else {
-            failed += 1;
             println!("FAIL {}\n{}", result.name, indent(&result.reason));
         }
     }
-    println!("{passed} passed, {failed} failed");
+    if args.json {
+        let report = serde_json::json!({
+            "recipe": recipe.id.0,
+            "runtime": args.target.runtime,
+            "runtime_version": runtime.version,
+            "passed": passed,
+            "failed": failed,
+            "tests": results,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serializable")
+        );
+    } else {
+        println!("{passed} passed, {failed} failed");
+    }
     if failed > 0 {
         return Err(TestsFailed(format!("{failed} smoke test(s) of {} failed", recipe.id)).into());
     }

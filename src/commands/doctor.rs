@@ -1,15 +1,61 @@
 //! `wlmake doctor`: what the machine has for building and running, and what is missing.
 
+use std::cell::RefCell;
+
 use anyhow::Result;
 
 use super::Session;
+use crate::cli::DoctorArgs;
 use crate::process::{Command, which};
 use crate::runtime::{Kind, Launcher, Runtime};
 use crate::toolchain;
 
+thread_local! {
+    /// `--json`: the checks collected instead of printed (group, then the entries).
+    static JSON: RefCell<Option<Vec<serde_json::Value>>> = const { RefCell::new(None) };
+    static GROUP: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+fn group(name: &str) {
+    GROUP.with(|g| *g.borrow_mut() = name.to_string());
+    if JSON.with(|j| j.borrow().is_none()) {
+        println!("{name}:");
+    }
+}
+
 fn report(ok: bool, what: &str, detail: &str) {
-    let mark = if ok { "ok     " } else { "missing" };
-    println!("{mark} {what:<22} {detail}");
+    let collected = JSON.with(|j| {
+        j.borrow_mut().as_mut().map(|entries| {
+            entries.push(serde_json::json!({
+                "group": GROUP.with(|g| g.borrow().clone()),
+                "check": what,
+                "ok": ok,
+                "detail": detail,
+                "notes": [],
+            }))
+        })
+    });
+    if collected.is_none() {
+        let mark = if ok { "ok     " } else { "missing" };
+        println!("{mark} {what:<22} {detail}");
+    }
+}
+
+/// A note or hint under the last check.
+fn note(text: &str) {
+    let collected = JSON.with(|j| {
+        j.borrow_mut().as_mut().map(|entries| {
+            if let Some(last) = entries.last_mut() {
+                last["notes"]
+                    .as_array_mut()
+                    .expect("notes is a list")
+                    .push(text.into());
+            }
+        })
+    });
+    if collected.is_none() {
+        println!("        {}", text.replace('\n', "\n        "));
+    }
 }
 
 fn version(program: &str) -> Option<String> {
@@ -42,15 +88,15 @@ fn report_launcher(runtime: &Runtime) {
         Launcher::Native => {}
         Launcher::Resolved { script } => {
             let through = start_up_ms(script);
-            println!(
-                "        note: `{}` on PATH is a launcher script; wlmake runs the binary it starts ({} per start instead of {})",
+            note(&format!(
+                "note: `{}` on PATH is a launcher script; wlmake runs the binary it starts ({} per start instead of {})",
                 script.display(),
                 ms(native),
                 ms(through),
-            );
+            ));
         }
-        Launcher::Unresolved { script } => println!(
-            "        warning: `{}` is a launcher script wlmake cannot see through: each run pays {} of start-up\n        hint: set {} to the runtime's binary itself, or put its folder before `{}` on PATH",
+        Launcher::Unresolved { script } => note(&format!(
+            "warning: `{}` is a launcher script wlmake cannot see through: each run pays {} of start-up\nhint: set {} to the runtime's binary itself, or put its folder before `{}` on PATH",
             script.display(),
             ms(native),
             match runtime.kind {
@@ -61,7 +107,7 @@ fn report_launcher(runtime: &Runtime) {
                 .parent()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
-        ),
+        )),
     }
 }
 
@@ -69,10 +115,26 @@ fn ms(value: Option<f64>) -> String {
     value.map_or_else(|| "unknown".into(), |v| format!("{v:.0} ms"))
 }
 
-/// Prints one line per tool; exits 1 when something needed for a build is missing.
-pub fn doctor(_session: &Session) -> Result<i32> {
+/// Prints one line per tool (or, with `--json`, the checks as JSON); exits 1 when
+/// something needed for a build is missing.
+pub fn doctor(_session: &Session, args: &DoctorArgs) -> Result<i32> {
+    if args.json {
+        JSON.with(|j| *j.borrow_mut() = Some(Vec::new()));
+    }
+    let code = checks();
+    if let Some(entries) = JSON.with(|j| j.borrow_mut().take()) {
+        let report = serde_json::json!({ "ok": code == 0, "checks": entries });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serializable")
+        );
+    }
+    Ok(code)
+}
+
+fn checks() -> i32 {
     let mut missing_required = false;
-    println!("toolchain:");
+    group("toolchain");
     match toolchain::discover() {
         Ok(tools) => {
             report(true, "layout", &format!("{:?}", tools.layout));
@@ -117,11 +179,11 @@ pub fn doctor(_session: &Session) -> Result<i32> {
             missing_required = true;
             report(false, "wasm toolchain", &error.to_string());
             if let Some(hint) = error.hint() {
-                println!("        hint: {hint}");
+                note(&format!("hint: {hint}"));
             }
         }
     }
-    println!("build tools:");
+    group("build tools");
     for (program, package) in [
         ("make", "make"),
         ("patch", "patch"),
@@ -156,7 +218,7 @@ pub fn doctor(_session: &Session) -> Result<i32> {
             &format!("cleared environment, but the network stays reachable: {why}"),
         ),
     }
-    println!("runtimes:");
+    group("runtimes");
     for kind in [Kind::Wasmtime, Kind::Wasmedge] {
         match Runtime::find(kind) {
             Ok(runtime) => {
@@ -176,7 +238,7 @@ pub fn doctor(_session: &Session) -> Result<i32> {
             }
         }
     }
-    println!("optional:");
+    group("optional");
     for (program, why) in [
         ("wasm-opt", "binaryen: size optimisation"),
         ("wasm-objdump", "wabt: inspecting modules"),
@@ -187,5 +249,5 @@ pub fn doctor(_session: &Session) -> Result<i32> {
             None => report(false, program, why),
         }
     }
-    Ok(if missing_required { 1 } else { 0 })
+    if missing_required { 1 } else { 0 }
 }

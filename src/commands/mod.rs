@@ -91,7 +91,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Cache(args) => cache::cache(&session, &args).map(|()| 0),
         Command::Run(args) => build::run(&session, &args),
         Command::Test(args) => build::test(&session, &args).map(|()| 0),
-        Command::Doctor => doctor::doctor(&session),
+        Command::Doctor(args) => doctor::doctor(&session, &args),
         Command::Inspect(args) => inspect::inspect(&session, &args),
         Command::Graph(args) => graph::graph(&session, &args).map(|()| 0),
         Command::Patch(args) => patch::patch(&session, &args),

@@ -47,6 +47,9 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     if args.filter.is_some() {
         bail!("--filter selects smoke tests; use --only with `--suite upstream`");
     }
+    if args.json {
+        bail!("--json reports smoke tests; `--suite upstream` writes JUnit XML with --junit");
+    }
     let repo = session.repository()?;
     let (recipe, dir, manifest) = super::build::built(session, &repo, &args.target)?;
     let runtime_name = &args.target.runtime;

@@ -152,6 +152,29 @@ fn doctor_reports_the_toolchain_and_wasmtime_with_versions() {
         wasmedge.starts_with("ok") || wasmedge.contains("WLMAKE_WASMEDGE"),
         "{stdout}"
     );
+
+    // The same checks as JSON: one entry per line above, by group.
+    let out = wlmake_in(repo_root())
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], out.status.success());
+    let checks = report["checks"].as_array().unwrap();
+    let check = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("no check {name}: {report:#}"))
+    };
+    assert_eq!(check("clang")["group"], "toolchain");
+    assert_eq!(check("clang")["ok"], true);
+    assert_eq!(check("wasmtime")["group"], "runtimes");
+    assert!(check("build isolation")["detail"].is_string());
+    let lines = stdout
+        .lines()
+        .filter(|l| l.starts_with("ok") || l.starts_with("missing"));
+    assert_eq!(lines.count(), checks.len(), "{stdout}\n{report:#}");
 }
 
 /// `wlmake list | head -0`: a reader that has gone away ends the output quietly

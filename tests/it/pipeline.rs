@@ -223,6 +223,35 @@ fn build_test_rebuild_and_run_a_c_program() {
     assert!(out.status.success(), "{stdout}{}", stderr_of(&out));
     assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
 
+    // The same as JSON, and the build's result as JSON.
+    let out = fixture
+        .wlmake()
+        .args(["test", "c/hello-1.0", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(report["tests"].as_array().unwrap().len(), 2, "{report:#}");
+    assert!(report["tests"][0]["reason"].is_null(), "{report:#}");
+    let out = fixture
+        .wlmake()
+        .args(["build", "c/hello-1.0", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["origin"], "up-to-date", "{report:#}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(output_dir.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["identity"], manifest["build_identity"]);
+    assert_eq!(
+        report["artifacts"][0]["sha256"],
+        manifest["artifacts"][0]["sha256"]
+    );
+
     // `wlmake run` passes arguments through.
     let out = fixture
         .wlmake()
