@@ -755,9 +755,11 @@ fn independent_libraries_build_at_the_same_time() {
     let (_, makefile) = waiting_library("both", "both");
     write(&root.join("upstream/both/Makefile"), &makefile);
 
+    // --no-cache: the machine-wide store may hold these libraries from an earlier run
+    // (their identities do not depend on the checkout); this test watches the build.
     let out = fixture
         .wlmake()
-        .args(["build", "lib/both-1.0", "-j2"])
+        .args(["build", "lib/both-1.0", "-j2", "--no-cache"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
