@@ -5,7 +5,6 @@
 
 use crate::bench::BenchError;
 use crate::build::library::LibraryError;
-use crate::commands::release::ReleaseError;
 use crate::container::ContainerError;
 use crate::output::OutputError;
 use crate::patch::PatchError;
@@ -15,6 +14,7 @@ use crate::patch::scaffold::ScaffoldError;
 use crate::process::ProcessError;
 use crate::recipe::RecipeError;
 use crate::recipe::graph::GraphError;
+use crate::release::ReleaseError;
 use crate::runtime::RuntimeError;
 use crate::runtime::abi::AbiError;
 use crate::source::SourceError;

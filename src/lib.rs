@@ -15,6 +15,7 @@ pub mod output;
 pub mod patch;
 pub mod process;
 pub mod recipe;
+pub mod release;
 pub mod reporter;
 pub mod runtime;
 pub mod source;

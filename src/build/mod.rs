@@ -436,14 +436,7 @@ pub fn run_library(
     ctx: &BuildContext<'_>,
     reporter: &dyn Reporter,
 ) -> Result<library::LibraryBuild> {
-    if !ctx.recipe.runtimes.contains(&ctx.runtime) {
-        bail!(
-            "recipe `{}` does not support runtime `{}` (it supports: {})",
-            ctx.recipe.id,
-            ctx.runtime,
-            ctx.recipe.runtimes.join(", ")
-        );
-    }
+    ctx.recipe.require_runtime(&ctx.runtime)?;
     let graph = graph::resolve(ctx.repo, ctx.recipe.clone(), &ctx.runtime)?;
     let lib_env = library_env(ctx, ctx.force);
     let mut built = library::build_graph(&lib_env, &graph, ctx.jobs, reporter)?;
@@ -462,14 +455,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         );
     };
     let recipe = &ctx.recipe;
-    if !recipe.runtimes.contains(&ctx.runtime) {
-        bail!(
-            "recipe `{}` does not support runtime `{}` (it supports: {})",
-            recipe.id,
-            ctx.runtime,
-            recipe.runtimes.join(", ")
-        );
-    }
+    recipe.require_runtime(&ctx.runtime)?;
     // One build of a recipe and runtime at a time: others wait here.
     let _lock = source::lock_exclusive_announced(&ctx.work_dir.join(".lock"), |holder| {
         let holder = holder

@@ -43,13 +43,7 @@ pub fn fetch(session: &Session, args: &FetchArgs) -> Result<()> {
 
 fn check_runtime(recipe: &crate::recipe::Recipe, runtime: &str) -> Result<Kind> {
     let kind = Kind::parse(runtime)?;
-    if !recipe.runtimes.iter().any(|r| r == runtime) {
-        bail!(
-            "recipe `{}` does not support runtime `{runtime}` (it supports: {})",
-            recipe.id,
-            recipe.runtimes.join(", ")
-        );
-    }
+    recipe.require_runtime(runtime)?;
     Ok(kind)
 }
 

@@ -1,6 +1,6 @@
 //! `wlmake graph RECIPE [--runtime R] [--dot]`: the dependency graph with identities.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::Session;
 use crate::build::CachePolicy;
@@ -12,14 +12,7 @@ use crate::toolchain;
 pub fn graph(session: &Session, args: &GraphArgs) -> Result<()> {
     let repo = session.repository()?;
     let recipe = repo.load(&args.recipe)?;
-    if !recipe.runtimes.contains(&args.runtime) {
-        bail!(
-            "recipe `{}` does not support runtime `{}` (it supports: {})",
-            recipe.id,
-            args.runtime,
-            recipe.runtimes.join(", ")
-        );
-    }
+    recipe.require_runtime(&args.runtime)?;
     let work_root = session.work_root(&repo);
     std::fs::create_dir_all(&work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;

@@ -1,7 +1,7 @@
 //! `wlmake test RECIPE --suite upstream`: PHP's run-tests.php against the wasm build,
 //! judged against `expected-failures/<id>-<runtime>.txt`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -9,26 +9,13 @@ use anyhow::{Context, Result, bail};
 use super::Session;
 use crate::cli::{Suite, TestArgs};
 use crate::output::Manifest;
-use crate::patch;
 use crate::recipe::Recipe;
 use crate::reporter::Reporter;
 use crate::runtime::{Kind, Runtime};
-use crate::source;
 use crate::suite::expected::{ExpectedFailures, Verdict, suggested_line};
-use crate::suite::junit::{self, Case, Outcome};
+use crate::suite::junit;
 use crate::suite::results::{Counts, Status, TestRecord};
-use crate::suite::wrapper::Wrapper;
 use crate::suite::{self, Driver, Layout, NativePhp, Plan, SuiteError};
-
-/// Diff text kept per failure in the JUnit report.
-const JUNIT_DIFF_BYTES: usize = 64 * 1024;
-
-/// The expected-failures list of a recipe on a runtime.
-pub fn expected_failures_file(repo_root: &Path, id: &str, runtime: &str) -> PathBuf {
-    repo_root
-        .join("expected-failures")
-        .join(format!("{id}-{runtime}.txt"))
-}
 
 /// Flags that mean nothing to the smoke tests are refused rather than ignored.
 pub fn check_smoke_flags(args: &TestArgs) -> Result<()> {
@@ -73,7 +60,7 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     let runtime = Runtime::find(kind)?;
     let php = NativePhp::find()?;
     let timeout_program = crate::process::which("timeout").ok_or(SuiteError::NoTimeoutProgram)?;
-    let list = ExpectedFailures::load(&expected_failures_file(
+    let list = ExpectedFailures::load(&ExpectedFailures::file_of(
         repo.root(),
         &recipe.id.0,
         runtime_name,
@@ -88,7 +75,15 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     let layout = Layout::new(&work_root, &recipe.id.0, runtime_name);
     let _lock = layout.lock(&recipe.id.0, runtime_name)?;
     layout.clear_run_files()?;
-    prepare_tree(session, &repo, &recipe, runtime_name, &layout)?;
+    suite::prepare::tree(
+        &repo,
+        &recipe,
+        runtime_name,
+        &layout,
+        &session.cache()?,
+        &session.fetch_options(),
+        &session.reporter,
+    )?;
     let plan = Plan {
         selections: suite::resolve_selections(&layout.tree(), &args.only)?,
         jobs: args
@@ -98,8 +93,8 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
         test_seconds: args.timeout.unwrap_or(suite::DEFAULT_TEST_SECONDS).max(1),
         run_seconds: Plan::run_seconds_from_env(),
     };
-    let cgi = prepare_executables(
-        session,
+    let cgi = suite::prepare::executables(
+        &session.reporter,
         &recipe,
         &runtime,
         &dir,
@@ -143,7 +138,7 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     let verdict = list.compare(&records);
 
     if let Some(path) = &args.junit {
-        write_junit(
+        junit::write_report(
             path,
             &format!("{} on {runtime_name}", recipe.id),
             elapsed,
@@ -157,92 +152,9 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
         println!("junit: {}", path.display());
     }
     if !verdict.is_clean() {
-        return Err(SuiteError::Regressions {
-            unexpected: verdict.unexpected.len(),
-            now_passing: verdict.now_passing.len(),
-            list: list
-                .file
-                .strip_prefix(repo.root())
-                .unwrap_or(&list.file)
-                .to_path_buf(),
-        }
-        .into());
+        return Err(SuiteError::regressions(&verdict, &list, repo.root()).into());
     }
     Ok(())
-}
-
-/// A fresh copy of the recipe's source with its patches: the tree the build compiled,
-/// without its build products. run-tests.php writes beside the tests, so each run
-/// starts clean.
-fn prepare_tree(
-    session: &Session,
-    repo: &crate::recipe::Repository,
-    recipe: &Recipe,
-    runtime: &str,
-    layout: &Layout,
-) -> Result<()> {
-    session.reporter.step("source");
-    let tree = layout.tree();
-    source::prepare(
-        &recipe.source,
-        &session.cache()?,
-        &session.fetch_options(),
-        &tree,
-        &session.reporter,
-    )
-    .with_context(|| format!("cannot prepare the source of `{}` for its tests", recipe.id))?;
-    let log = layout.step_log("patch");
-    for patch in patch::series(repo.root(), recipe, runtime)? {
-        patch::apply(&tree, &patch, &log)?;
-    }
-    Ok(())
-}
-
-/// Precompiles the CLI (and CGI, when built) artifacts and writes their wrappers.
-/// Returns whether there is a CGI wrapper.
-#[allow(clippy::too_many_arguments)]
-fn prepare_executables(
-    session: &Session,
-    recipe: &Recipe,
-    runtime: &Runtime,
-    output_dir: &Path,
-    manifest: &Manifest,
-    layout: &Layout,
-    timeout_program: &Path,
-    plan: &Plan,
-) -> Result<bool> {
-    let preopens = suite::preopens(layout, &plan.selections);
-    let mut cgi = false;
-    for name in ["php", "php-cgi"] {
-        let Some(artifact) = manifest.artifacts.iter().find(|a| a.name == name) else {
-            if name == "php" {
-                return Err(SuiteError::NoArtifact(name.into()).into());
-            }
-            continue;
-        };
-        session.reporter.step(&format!("precompile {name}"));
-        let module = layout.module(name);
-        suite::precompile(
-            runtime,
-            &output_dir.join(&artifact.path),
-            &artifact.sha256,
-            &module,
-            &layout.step_log("compile"),
-        )
-        .with_context(|| format!("cannot precompile `{}`", artifact.path))?;
-        let wrapper = Wrapper {
-            label: format!("{name} of {} on {}", recipe.id, runtime.kind.name()),
-            timeout_program: timeout_program.to_path_buf(),
-            wasmtime: runtime.binary.clone(),
-            module,
-            preopens: preopens.clone(),
-            limit_seconds: plan.test_seconds,
-            timeouts_log: layout.timeouts(),
-        };
-        suite::write_script(&layout.wrapper(name), &wrapper.script())?;
-        cgi |= name == "php-cgi";
-    }
-    Ok(cgi)
 }
 
 /// `[suite]`: the recipe's own test runner inside the wasm build, one run per test
@@ -267,7 +179,7 @@ fn guest_upstream(
     manifest.verify(dir, &suite.artifact)?;
     let setting = super::build::run_setting(recipe, dir, manifest)?;
     let list = ExpectedFailures::load_with(
-        &expected_failures_file(repo.root(), &recipe.id.0, runtime_name),
+        &ExpectedFailures::file_of(repo.root(), &recipe.id.0, runtime_name),
         |test| {
             let module = test.split('.').nth(1).unwrap_or(test);
             (!suite.tests.iter().any(|t| t == module || t == test)).then(|| {
@@ -343,7 +255,7 @@ fn guest_upstream(
     let elapsed = start.elapsed();
     let verdict = list.compare(&records);
     if let Some(path) = &args.junit {
-        write_junit(
+        junit::write_report(
             path,
             &format!("{} on {runtime_name}", recipe.id),
             elapsed,
@@ -381,16 +293,7 @@ fn guest_upstream(
     );
     println!("output of every run: {}", log_path.display());
     if !verdict.is_clean() {
-        return Err(SuiteError::Regressions {
-            unexpected: verdict.unexpected.len(),
-            now_passing: verdict.now_passing.len(),
-            list: list
-                .file
-                .strip_prefix(repo.root())
-                .unwrap_or(&list.file)
-                .to_path_buf(),
-        }
-        .into());
+        return Err(SuiteError::regressions(&verdict, &list, repo.root()).into());
     }
     Ok(())
 }
@@ -469,73 +372,4 @@ fn print_report(
         layout.results().display(),
         layout.log().display()
     );
-}
-
-fn write_junit(
-    path: &Path,
-    name: &str,
-    elapsed: Duration,
-    records: &[TestRecord],
-    verdict: &Verdict<'_>,
-    list: &ExpectedFailures,
-) -> Result<()> {
-    let cases: Vec<Case> = records
-        .iter()
-        .map(|record| Case::new(&record.name, junit_outcome(record, verdict, list)))
-        .collect();
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create `{}`", parent.display()))?;
-    }
-    std::fs::write(path, junit::render(name, elapsed, &cases))
-        .with_context(|| format!("cannot write the JUnit report `{}`", path.display()))
-}
-
-fn junit_outcome(record: &TestRecord, verdict: &Verdict<'_>, list: &ExpectedFailures) -> Outcome {
-    let listed = list.entries.get(&record.name);
-    match (record.status, listed) {
-        (Status::Passed, Some(entry)) if entry.is_flaky() => Outcome::Passed,
-        (Status::Passed, Some(entry)) => Outcome::Failed {
-            message: format!(
-                "passes, but {} line {} lists it as failing: delete the line",
-                list.file.display(),
-                entry.line
-            ),
-            body: String::new(),
-        },
-        (Status::Passed, None) => Outcome::Passed,
-        (Status::Failed, Some(entry)) => Outcome::Skipped {
-            message: format!("expected failure: {}", entry.reason),
-        },
-        (Status::Failed, None) => {
-            debug_assert!(verdict.unexpected.iter().any(|r| r.name == record.name));
-            let diff = record.diff_path();
-            let mut body = std::fs::read(&diff)
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                .unwrap_or_default();
-            if body.len() > JUNIT_DIFF_BYTES {
-                let mut cut = JUNIT_DIFF_BYTES;
-                while !body.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                body.truncate(cut);
-                body.push_str("\n[... cut]\n");
-            }
-            let stopped = if record.timed_out {
-                ", stopped at the time limit"
-            } else {
-                ""
-            };
-            Outcome::Failed {
-                message: format!("{}{stopped}: diff in {}", record.raw, diff.display()),
-                body,
-            }
-        }
-        (Status::Skipped, _) => Outcome::Skipped {
-            message: "skipped by the test's SKIPIF".into(),
-        },
-        (Status::UpstreamXfail, _) => Outcome::Skipped {
-            message: "XFAIL: fails upstream too".into(),
-        },
-    }
 }

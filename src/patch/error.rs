@@ -38,13 +38,6 @@ pub enum WorkspaceError {
         source: std::io::Error,
     },
 
-    #[error("recipe `{id}` does not support runtime `{runtime}` (it supports: {supported})")]
-    UnsupportedRuntime {
-        id: String,
-        runtime: String,
-        supported: String,
-    },
-
     #[error("a patch workspace already exists at `{}`", dir.display())]
     Exists { dir: PathBuf },
 
@@ -160,7 +153,6 @@ impl WorkspaceError {
             Self::Source { source, .. } => return source.hint(),
             Self::Patch(error) => return error.hint(),
             Self::Recipe(error) => return error.hint(),
-            Self::UnsupportedRuntime { .. } => "pass one of the recipe's runtimes with --runtime".into(),
             Self::Exists { .. } => {
                 "work in it (`git log` shows the series), or pass --force to start over (its commits are lost)".into()
             }

@@ -122,15 +122,9 @@ pub(crate) fn recorded_files(
 }
 
 pub(crate) fn check_runtime(recipe: &Recipe, runtime: &str) -> Result<(), WorkspaceError> {
-    if recipe.runtimes.iter().any(|r| r == runtime) {
-        Ok(())
-    } else {
-        Err(WorkspaceError::UnsupportedRuntime {
-            id: recipe.id.to_string(),
-            runtime: runtime.to_string(),
-            supported: recipe.runtimes.join(", "),
-        })
-    }
+    recipe
+        .require_runtime(runtime)
+        .map_err(WorkspaceError::Recipe)
 }
 
 /// `git init` with the settings that keep blobs byte-exact: no end-of-line conversion,

@@ -73,6 +73,20 @@ pub struct Recipe {
     pub suite: Option<GuestSuite>,
 }
 
+impl Recipe {
+    /// The one check that the recipe lists `runtime` (build, run, test, graph, container).
+    pub fn require_runtime(&self, runtime: &str) -> Result<(), super::RecipeError> {
+        if self.runtimes.iter().any(|r| r == runtime) {
+            return Ok(());
+        }
+        Err(super::RecipeError::UnsupportedRuntime {
+            id: self.id.to_string(),
+            runtime: runtime.to_string(),
+            supported: self.runtimes.clone(),
+        })
+    }
+}
+
 /// `[suite]`: `wlmake test --suite upstream` runs `ARTIFACT ARGS TEST` once per test on
 /// the runtime (folders mounted, a scratch folder as `/`), reads each test case's result
 /// from its output with `case_pattern`, and judges them against the expected failures.

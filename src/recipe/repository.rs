@@ -24,6 +24,12 @@ pub enum RecipeError {
     },
     #[error("invalid recipe ({} problem(s)):\n{}", .0.len(), render_diagnostics(.0))]
     Invalid(Vec<Diagnostic>),
+    #[error("recipe `{id}` does not support runtime `{runtime}` (it supports: {})", .supported.join(", "))]
+    UnsupportedRuntime {
+        id: String,
+        runtime: String,
+        supported: Vec<String>,
+    },
 }
 
 impl RecipeError {
@@ -37,6 +43,10 @@ impl RecipeError {
             }
             Self::Unknown { .. } => Some("`wlmake list` shows every recipe".into()),
             Self::Invalid(diagnostics) => diagnostics.iter().find_map(|d| d.hint.clone()),
+            Self::UnsupportedRuntime { supported, .. } => Some(format!(
+                "pass one of the recipe's runtimes: --runtime {}",
+                supported.join(" | --runtime ")
+            )),
             Self::Read { .. } => None,
         }
     }

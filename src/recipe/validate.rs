@@ -986,6 +986,21 @@ expect-stdout = "hi\n"
     }
 
     #[test]
+    fn a_runtime_the_recipe_lacks_is_refused_with_its_runtimes() {
+        let recipe = parse(GOOD).unwrap();
+        assert!(recipe.require_runtime("wasmtime").is_ok());
+        let error = recipe.require_runtime("wasmedge").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "recipe `c/hello-1.0` does not support runtime `wasmedge` (it supports: wasmtime)"
+        );
+        assert_eq!(
+            error.hint().as_deref(),
+            Some("pass one of the recipe's runtimes: --runtime wasmtime")
+        );
+    }
+
+    #[test]
     fn malformed_toml_has_a_position() {
         let text = GOOD.replace("version = \"1.0\"", "version = 1.0\"");
         let found = problems(&text);

@@ -37,6 +37,13 @@ pub struct ExpectedFailures {
 }
 
 impl ExpectedFailures {
+    /// The list of a recipe on a runtime: `expected-failures/<id>-<runtime>.txt`.
+    pub fn file_of(repo_root: &Path, id: &str, runtime: &str) -> PathBuf {
+        repo_root
+            .join("expected-failures")
+            .join(format!("{id}-{runtime}.txt"))
+    }
+
     /// Reads `file`; a missing file is an empty list.
     pub fn load(file: &Path) -> Result<Self, SuiteError> {
         match std::fs::read_to_string(file) {

@@ -3,7 +3,16 @@
 //! `<skipped>` with the reason.
 
 use std::fmt::Write;
+use std::path::Path;
 use std::time::Duration;
+
+use anyhow::Context;
+
+use super::expected::{ExpectedFailures, Verdict};
+use super::results::{Status, TestRecord};
+
+/// Diff text kept per failure in the report.
+const DIFF_BYTES: usize = 64 * 1024;
 
 /// One test in the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +112,76 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// Writes the report of one run to `path` (its folder is made).
+pub fn write_report(
+    path: &Path,
+    name: &str,
+    elapsed: Duration,
+    records: &[TestRecord],
+    verdict: &Verdict<'_>,
+    list: &ExpectedFailures,
+) -> anyhow::Result<()> {
+    let cases: Vec<Case> = records
+        .iter()
+        .map(|record| Case::new(&record.name, outcome_of(record, verdict, list)))
+        .collect();
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create `{}`", parent.display()))?;
+    }
+    std::fs::write(path, render(name, elapsed, &cases))
+        .with_context(|| format!("cannot write the JUnit report `{}`", path.display()))
+}
+
+fn outcome_of(record: &TestRecord, verdict: &Verdict<'_>, list: &ExpectedFailures) -> Outcome {
+    let listed = list.entries.get(&record.name);
+    match (record.status, listed) {
+        (Status::Passed, Some(entry)) if entry.is_flaky() => Outcome::Passed,
+        (Status::Passed, Some(entry)) => Outcome::Failed {
+            message: format!(
+                "passes, but {} line {} lists it as failing: delete the line",
+                list.file.display(),
+                entry.line
+            ),
+            body: String::new(),
+        },
+        (Status::Passed, None) => Outcome::Passed,
+        (Status::Failed, Some(entry)) => Outcome::Skipped {
+            message: format!("expected failure: {}", entry.reason),
+        },
+        (Status::Failed, None) => {
+            debug_assert!(verdict.unexpected.iter().any(|r| r.name == record.name));
+            let diff = record.diff_path();
+            let mut body = std::fs::read(&diff)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_default();
+            if body.len() > DIFF_BYTES {
+                let mut cut = DIFF_BYTES;
+                while !body.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                body.truncate(cut);
+                body.push_str("\n[... cut]\n");
+            }
+            let stopped = if record.timed_out {
+                ", stopped at the time limit"
+            } else {
+                ""
+            };
+            Outcome::Failed {
+                message: format!("{}{stopped}: diff in {}", record.raw, diff.display()),
+                body,
+            }
+        }
+        (Status::Skipped, _) => Outcome::Skipped {
+            message: "skipped by the test's SKIPIF".into(),
+        },
+        (Status::UpstreamXfail, _) => Outcome::Skipped {
+            message: "XFAIL: fails upstream too".into(),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 pub mod expected;
 pub mod guest;
 pub mod junit;
+pub mod prepare;
 pub mod results;
 pub mod sweep;
 pub mod wrapper;
@@ -86,6 +87,25 @@ pub enum SuiteError {
         now_passing: usize,
         list: PathBuf,
     },
+}
+
+impl SuiteError {
+    /// The run's failures against its list, the list named relative to the repository.
+    pub fn regressions(
+        verdict: &expected::Verdict<'_>,
+        list: &expected::ExpectedFailures,
+        repo_root: &Path,
+    ) -> Self {
+        Self::Regressions {
+            unexpected: verdict.unexpected.len(),
+            now_passing: verdict.now_passing.len(),
+            list: list
+                .file
+                .strip_prefix(repo_root)
+                .unwrap_or(&list.file)
+                .to_path_buf(),
+        }
+    }
 }
 
 fn describe_regressions(unexpected: usize, now_passing: usize) -> String {
