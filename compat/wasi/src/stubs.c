@@ -18,8 +18,11 @@
  * libwlmake-wasmedge-sockets.a in builds for WasmEdge (linked before this library). */
 #define WEAK __attribute__((weak))
 
-int chmod(const char *path, mode_t mode) { (void)path; (void)mode; FAIL(-1); }
-int fchmod(int fd, mode_t mode) { (void)fd; (void)mode; FAIL(-1); }
+/* WASI has no permission bits: changing a file's mode is accepted and changes nothing,
+ * as on a file system without modes. The file must exist (ENOENT, EBADF otherwise), so
+ * programs that set modes after writing (archive extraction, uploads) go on. */
+int chmod(const char *path, mode_t mode) { struct stat st; (void)mode; return stat(path, &st); }
+int fchmod(int fd, mode_t mode) { struct stat st; (void)mode; return fstat(fd, &st); }
 /* Files get the runtime's default permissions: report the conventional mask. */
 mode_t umask(mode_t mask) { (void)mask; return 022; }
 
