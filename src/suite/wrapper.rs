@@ -62,6 +62,9 @@ for arg in "$@"; do
     *.php) script=$arg ;;
   esac
 done
+# The guest starts in this folder, as a native PHP would (the compat layer reads it).
+WLMAKE_GUEST_CWD=$PWD
+export WLMAKE_GUEST_CWD
 {timeout} -k {kill_after} {limit} {runtime} "$@"
 status=$?
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
@@ -126,6 +129,9 @@ mod tests {
             *.php) script=$arg ;;
           esac
         done
+        # The guest starts in this folder, as a native PHP would (the compat layer reads it).
+        WLMAKE_GUEST_CWD=$PWD
+        export WLMAKE_GUEST_CWD
         /usr/bin/timeout -k 5 20 /usr/local/bin/wasmtime run --allow-precompiled -S inherit-env --dir /w/suite/src::/w/suite/src --dir /w/suite/src::/ --dir '/my tests::/my tests' /w/suite/php.cwasm "$@"
         status=$?
         if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then

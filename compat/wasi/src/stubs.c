@@ -12,6 +12,8 @@
 #include <grp.h>
 #include <syslog.h>
 #include <sys/wait.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #define FAIL(value) do { errno = ENOSYS; return (value); } while (0)
 /* Socket and resolver stubs give way to the real functions of
@@ -120,4 +122,21 @@ void syslog(int priority, const char *format, ...)
     vfprintf(stderr, format, args);
     va_end(args);
     fputc('\n', stderr);
+}
+
+/*
+ * The starting folder. WASI has no current directory of its own: wasi-libc starts every
+ * program in `/`. A runner that preopens the host's current folder at the same path
+ * (wlmake's test-suite wrappers) names it in WLMAKE_GUEST_CWD, and the program starts
+ * there, as it would natively; relative paths and `.` (open_basedir=.) then mean that
+ * folder. When the folder is not preopened, chdir fails and the program stays in `/`.
+ * Lowest priority: runs after wasi-libc's own constructors. It lives here because every
+ * port links this object (the stubs), so the constructor is always part of the program.
+ */
+__attribute__((constructor(65535))) static void wlmake_start_in_guest_cwd(void)
+{
+    const char *dir = getenv("WLMAKE_GUEST_CWD");
+    if (dir != NULL && dir[0] == '/') {
+        (void)chdir(dir);
+    }
 }
