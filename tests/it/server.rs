@@ -245,6 +245,44 @@ fn php_82_dev_server_on_wasmedge_ipv6_loopback() {
     serves_on(PHP_82, Flavor::Wasmedge, "::1", "::1");
 }
 
+/// Clients that go away before their answer is written: the test's own (it sends a
+/// request and closes at once) and PHP's (`loopback.php` asks the busy single-threaded
+/// server for a page and gives up, as WordPress's installer does; the server serves
+/// that request later). Writing to them fails (EPIPE); that stops the script, and the
+/// server goes on to the next client. Without longjmp, the bailout that PHP makes
+/// there used to end the whole server (patches/php/8.2/wasmedge/0001).
+fn survives_clients_that_go_away(recipe: &str, flavor: Flavor) {
+    ensure_built(recipe, flavor);
+    let docroot = repo_root().join("tests/fixtures/docroot");
+    let mut server = Server::start(recipe, flavor, "127.0.0.1", "127.0.0.1", &docroot);
+
+    let (status, head, body) = server.request("GET", "/loopback.php", "");
+    assert_eq!((status, body.as_str()), (200, "gave up\n"), "{head}");
+
+    let mut abandoned =
+        TcpStream::connect_timeout(&server.address, Duration::from_secs(5)).unwrap();
+    abandoned
+        .write_all(b"GET /long.php HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
+    drop(abandoned);
+
+    // Served after both abandoned requests (one at a time, in order of arrival).
+    for _ in 0..2 {
+        let (status, _, body) = server.request("GET", "/page.php?q=after", "");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, "method=GET\nquery=after\nbody=\nsum=6\n");
+    }
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server exited after its clients went away"
+    );
+}
+
+#[test]
+fn php_82_dev_server_on_wasmedge_survives_clients_that_go_away() {
+    survives_clients_that_go_away(PHP_82, Flavor::Wasmedge);
+}
+
 #[test]
 fn a_wasmtime_too_new_for_servers_is_refused_with_a_hint() {
     ensure_built(PHP_74, Flavor::Wasmtime);
