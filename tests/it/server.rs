@@ -250,7 +250,7 @@ fn php_82_dev_server_on_wasmedge_ipv6_loopback() {
 /// server for a page and gives up, as WordPress's installer does; the server serves
 /// that request later). Writing to them fails (EPIPE); that stops the script, and the
 /// server goes on to the next client. Without longjmp, the bailout that PHP makes
-/// there used to end the whole server (patches/php/8.2/wasmedge/0001).
+/// there used to end the whole server (patches/php/8.2/common/0014).
 fn survives_clients_that_go_away(recipe: &str, flavor: Flavor) {
     ensure_built(recipe, flavor);
     let docroot = repo_root().join("tests/fixtures/docroot");
