@@ -222,3 +222,91 @@ fn check_without_a_published_build_says_to_build_first() {
     );
     assert!(!fixture.root().join("build-output").exists());
 }
+
+/// Kills the child on drop, so no process outlives a failing test.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn an_interrupted_check_leaves_no_temporary_folder_and_the_output_as_it_was() {
+    // The make step waits while a marker file exists (the Makefile is part of the
+    // source, so it must be the same for the published build and the check).
+    let root = tempfile::tempdir().unwrap();
+    let (marker, started) = (root.path().join("slow"), root.path().join("started"));
+    let slow = MAKEFILE.replace(
+        "hello.wasm: hello.c\n",
+        &format!(
+            "hello.wasm: hello.c\n\tif [ -e {m} ]; then touch {s}; sleep 60; fi\n",
+            m = marker.display(),
+            s = started.display()
+        ),
+    );
+    let fixture = fixture(&slow, EMBEDS);
+    let cache = tempfile::tempdir().unwrap();
+    wlmake_ok(&fixture, cache.path(), &["build", RECIPE]);
+    let published = std::fs::read(output_dir(&fixture).join("hello.wasm")).unwrap();
+    let published_manifest = std::fs::read(output_dir(&fixture).join("manifest.json")).unwrap();
+
+    std::fs::write(&marker, "").unwrap();
+    let mut check = Running(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("wlmake"))
+            .current_dir(fixture.root())
+            .env_remove("WLMAKE_REPO")
+            .env_remove("WLMAKE_WORK_DIR")
+            .env_remove("WLMAKE_OUTPUT_DIR")
+            .env_remove("WLMAKE_CACHE_URL")
+            .env_remove("WLMAKE_CACHE_PUSH")
+            .env("WLMAKE_CACHE_DIR", cache.path())
+            .env("WLMAKE_APT", "0")
+            .args(["build", RECIPE, "--check"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !started.exists() {
+        if let Some(status) = check.0.try_wait().unwrap() {
+            panic!("the check ended before its make step: {status}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "make did not start in 120 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // A temporary folder exists while the check runs ...
+    let work = fixture.root().join("work");
+    assert!(
+        std::fs::read_dir(&work)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".check-"))
+    );
+    let pid = check.0.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = check.0.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{status}");
+    // ... and is gone after SIGTERM; the published build is as it was.
+    no_check_folder_left(&fixture);
+    assert_eq!(
+        std::fs::read(output_dir(&fixture).join("hello.wasm")).unwrap(),
+        published
+    );
+    assert_eq!(
+        std::fs::read(output_dir(&fixture).join("manifest.json")).unwrap(),
+        published_manifest
+    );
+}
