@@ -15,7 +15,9 @@ use crate::output::DependencyEntry;
 /// 2: dependency identities became recursive and carry the runtime.
 /// 3: the manifest lists the build's materials (its bill of materials comes from them).
 /// 4: hermetic steps (cleared environment, fixed PATH, no network).
-pub const BUILD_LOGIC_VERSION: u32 = 4;
+/// 5: reproducible: SOURCE_DATE_EPOCH, `-ffile-prefix-map`, `./configure`, pkg-config
+///    through a wrapper (docs/reproducibility.md).
+pub const BUILD_LOGIC_VERSION: u32 = 5;
 
 /// The build profile. Reserved: every build today is the default profile; a profile
 /// (debug, size, ...) will change the flags, so it is already part of the identity.

@@ -33,7 +33,8 @@ use crate::toolchain::Toolchain;
 /// Bump when what a library build does changes: part of every library identity.
 /// 2: prefixes are relocatable (`${pcfiledir}` in `.pc` files, no `.la` files).
 /// 3: hermetic steps (cleared environment, fixed PATH, no network).
-const LIBRARY_LOGIC_VERSION: u32 = 3;
+/// 4: reproducible (SOURCE_DATE_EPOCH, `-ffile-prefix-map` in CFLAGS/CXXFLAGS).
+const LIBRARY_LOGIC_VERSION: u32 = 4;
 /// autoconf's own config.sub (2022): knows `wasm32-wasi`, which the copies in older
 /// release tarballs (libxml2 2.9.14, ...) refuse. It replaces theirs before configure.
 pub const HOST_CONFIG_SUB: &str = "/usr/share/autoconf/build-aux/config.sub";
@@ -428,6 +429,8 @@ fn build_in_checkout(
         id: recipe.id.clone(),
         source: Box::new(source),
     })?;
+    // Before any patch touches a file: the archive's own times.
+    let epoch = super::reproducible::source_date_epoch(recipe, &tree);
     for file in patch::series(env.repo.root(), recipe, env.runtime)? {
         patch::apply(&tree, &file, &logs.join("patch.log")).map_err(|source| {
             LibraryError::Patch {
@@ -453,6 +456,17 @@ fn build_in_checkout(
     let settings = Settings::for_runtime(&recipe.build, env.runtime).expand(&placeholders);
     let mut vars = pkg_config_env(&deps.iter().map(|d| d.prefix.as_path()).collect::<Vec<_>>());
     vars.extend(toolchain_env(env.toolchain, &settings.env));
+    let label = format!("{}-{}", recipe.name, recipe.version);
+    let mut maps = super::reproducible::PrefixMaps::new()
+        .add(&tree, format!("/src/{label}"))
+        .add(&prefix, format!("/lib/{}", recipe.name))
+        .add(&dir, format!("/build/{label}"))
+        .add(&env.toolchain.view, "/toolchain")
+        .add(env.repo.root(), "/repo");
+    for dep in deps {
+        maps = maps.add(&dep.prefix, format!("/lib/{}", dep.name));
+    }
+    super::reproducible::apply(&mut vars, epoch, &maps);
     let step = |name: &str, command: Command| -> Result<(), LibraryError> {
         super::hermetic::hermetic(
             command,

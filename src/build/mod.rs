@@ -10,6 +10,7 @@ pub mod identity;
 pub mod library;
 pub mod native;
 pub mod record;
+pub mod reproducible;
 pub mod settings;
 
 use std::collections::BTreeMap;
@@ -369,7 +370,14 @@ fn build_dependencies(
                 prefix: None,
                 native: None,
             };
-            let settings = Settings::for_runtime(&dep.build, &ctx.runtime).expand(&placeholders);
+            let mut settings =
+                Settings::for_runtime(&dep.build, &ctx.runtime).expand(&placeholders);
+            let maps = reproducible::PrefixMaps::new()
+                .add(&dest, format!("/deps/{}", dep.name))
+                .add(&ctx.toolchain.view, "/toolchain")
+                .add(ctx.repo.root(), "/repo");
+            let epoch = reproducible::source_date_epoch(dep, &dest);
+            reproducible::apply(&mut settings.env, epoch, &maps);
             make(
                 ctx,
                 &dest,
@@ -414,7 +422,8 @@ fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result
     if !script.is_file() {
         bail!("`{}` has no configure script", tree.display());
     }
-    base_command(ctx, &script.display().to_string(), tree, &env)
+    // `./configure`, not its absolute path: PHP records the command line it ran.
+    base_command(ctx, "./configure", tree, &env)
         .arg(format!("--host={}", ctx.toolchain.target))
         .args(&settings.configure_args)
         .run_logged(&ctx.log("configure"))?;
@@ -527,6 +536,8 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         reporter,
     )
     .with_context(|| format!("preparing the source of `{}`", recipe.id))?;
+    // Before any patch touches a file: the archive's own times.
+    let epoch = reproducible::source_date_epoch(recipe, &tree);
     timed("fetch", start);
 
     reporter.step("patch");
@@ -579,11 +590,42 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         native: native_program.as_deref(),
     };
     let mut expanded = settings.expand(&placeholders);
-    // pkg-config sees the libraries' prefixes and nothing of the host.
+    // pkg-config sees the libraries' prefixes and nothing of the host, through a
+    // wrapper: their (host) folders stay out of configure's environment.
     let prefixes: Vec<&Path> = libraries.values().map(|b| b.prefix.as_path()).collect();
-    for (key, value) in library::pkg_config_env(&prefixes) {
-        expanded.env.entry(key).or_insert(value);
+    let pkg_config_vars: BTreeMap<String, String> = library::pkg_config_env(&prefixes)
+        .into_iter()
+        .filter(|(key, _)| !expanded.env.contains_key(key))
+        .collect();
+    let path = reproducible::pkg_config_wrapper(
+        &ctx.work_dir.join("bin"),
+        &pkg_config_vars,
+        &ctx.toolchain.build_path(),
+    )
+    .with_context(|| {
+        format!(
+            "cannot write the pkg-config wrapper in `{}`",
+            ctx.work_dir.display()
+        )
+    })?;
+    expanded.env.entry("PATH".into()).or_insert(path);
+    let mut maps = reproducible::PrefixMaps::new()
+        .add(&tree, format!("/src/{}-{}", recipe.name, recipe.version))
+        .add(
+            &ctx.work_dir,
+            format!("/build/{}-{}", recipe.name, recipe.version),
+        )
+        .add(&ctx.toolchain.view, "/toolchain")
+        .add(ctx.repo.root(), "/repo");
+    // Library prefixes first: they are among `dep_trees` too, and the first name of a
+    // folder is the one kept.
+    for build in libraries.values() {
+        maps = maps.add(&build.prefix, format!("/lib/{}", build.name));
     }
+    for (name, dir) in &dep_trees {
+        maps = maps.add(dir, format!("/deps/{name}"));
+    }
+    reproducible::apply(&mut expanded.env, epoch, &maps);
     if let Some(site) = &recipe.build.config_site {
         expanded.env.insert(
             "CONFIG_SITE".into(),

@@ -121,6 +121,9 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
         // same cache flags.
         return super::release::build_in_container(session, args, engine.as_deref()).map(Some);
     }
+    if args.check {
+        return check(session, args).map(|()| None);
+    }
     let start = Instant::now();
     let repo = session.repository()?;
     let ctx = context(
@@ -204,6 +207,148 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
         );
     }
     Ok(Some(outcome))
+}
+
+/// `wlmake build --check`: rebuilds in a fresh temporary folder (no build cache, its
+/// own libraries) and compares every artifact with the published build
+/// (docs/reproducibility.md). The published output is only read.
+fn check(session: &Session, args: &BuildArgs) -> Result<()> {
+    let start = Instant::now();
+    let repo = session.repository()?;
+    let (_, published_dir, published) = built(session, &repo, &args.target)
+        .context("`--check` compares a rebuild with the published build")?;
+    let work_root = session.work_root(&repo);
+    std::fs::create_dir_all(&work_root)
+        .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
+    // Removed when dropped, and by the interrupt handler on Ctrl-C or SIGTERM.
+    let (temp, _tracked) =
+        crate::interrupt::temp_dir_in(&work_root, ".check-").with_context(|| {
+            format!(
+                "cannot create a temporary folder in `{}`",
+                work_root.display()
+            )
+        })?;
+    let no_cache = BuildCacheArgs {
+        no_cache: true,
+        cache_url: None,
+        cache_push: false,
+    };
+    let mut ctx = context(session, &repo, &args.target, args.jobs, true, &no_cache)?;
+    if ctx.recipe.library.is_some() {
+        bail!(
+            "`--check` compares published artifacts; `{}` is a library (its prefix is not published in build-output)",
+            ctx.recipe.id
+        );
+    }
+    ctx.cache_policy.write = false;
+    ctx.work_dir = temp
+        .path()
+        .join("build")
+        .join(&ctx.recipe.id.0)
+        .join(&ctx.runtime);
+    ctx.lib_root = temp.path().join("lib");
+    ctx.output_dir = temp.path().join("out");
+    let inputs = build::resolve_inputs(&ctx)
+        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.recipe.id))?;
+    if inputs.identity != published.build_identity {
+        bail!(
+            "the published build in `{}` is of other inputs (identity {}, these inputs: {}): build it first with `wlmake build {} --runtime {}`, then check it",
+            published_dir.display(),
+            &published.build_identity[..16.min(published.build_identity.len())],
+            &inputs.identity[..16],
+            ctx.recipe.id,
+            ctx.runtime
+        );
+    }
+    session.reporter.line(&format!(
+        "rebuilding {} for {} in `{}` to compare with `{}`",
+        ctx.recipe.id,
+        ctx.runtime,
+        temp.path().display(),
+        published_dir.display()
+    ));
+    let outcome = build::run(&ctx, &session.reporter)
+        .with_context(|| format!("cannot rebuild `{}` for {}", ctx.recipe.id, ctx.runtime))?;
+    let mut results = Vec::new();
+    let mut differing = Vec::new();
+    for artifact in &published.artifacts {
+        let rebuilt = outcome
+            .manifest
+            .artifacts
+            .iter()
+            .find(|a| a.name == artifact.name);
+        let published_path = published_dir.join(&artifact.path);
+        let difference = match rebuilt {
+            None => Some("not produced by the rebuild".to_string()),
+            Some(rebuilt) if rebuilt.sha256 == artifact.sha256 => None,
+            Some(rebuilt) => {
+                let rebuilt_path = outcome.output_dir.join(&rebuilt.path);
+                if published_path.is_dir() || rebuilt_path.is_dir() {
+                    Some("the folder's content differs".to_string())
+                } else {
+                    let read = |path: &Path| {
+                        std::fs::read(path)
+                            .with_context(|| format!("cannot read `{}`", path.display()))
+                    };
+                    crate::output::compare::compare(&read(&published_path)?, &read(&rebuilt_path)?)
+                        .map(|d| d.to_string())
+                        .or_else(|| Some("the bytes are equal but the digests differ".into()))
+                }
+            }
+        };
+        let rebuilt_sha256 = rebuilt.map(|r| r.sha256.clone());
+        if let Some(text) = &difference {
+            differing.push(artifact.name.clone());
+            if !args.json {
+                println!("DIFFERS {} ({}): {text}", artifact.name, artifact.path);
+            }
+        } else if !args.json {
+            println!(
+                "identical {} ({}, sha256 {})",
+                artifact.name,
+                artifact.path,
+                &artifact.sha256[..16]
+            );
+        }
+        results.push(serde_json::json!({
+            "name": artifact.name,
+            "path": published_path,
+            "identical": difference.is_none(),
+            "published_sha256": artifact.sha256,
+            "rebuilt_sha256": rebuilt_sha256,
+            "difference": difference,
+        }));
+    }
+    if args.json {
+        let report = serde_json::json!({
+            "recipe": published.recipe.id,
+            "runtime": published.runtime,
+            "identity": published.build_identity,
+            "check": if differing.is_empty() { "identical" } else { "differs" },
+            "output_dir": published_dir,
+            "artifacts": results,
+            "seconds": (start.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serializable")
+        );
+    }
+    session.reporter.line(&format!(
+        "checked {} for {} in {:.1} s",
+        published.recipe.id,
+        published.runtime,
+        start.elapsed().as_secs_f64()
+    ));
+    if !differing.is_empty() {
+        bail!(
+            "the rebuild of {} for {} differs from the published build: {}",
+            published.recipe.id,
+            published.runtime,
+            differing.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// The manifest of an existing build, or an error saying how to make one.

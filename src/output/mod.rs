@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod compare;
 pub mod sbom;
 
 pub const MANIFEST: &str = "manifest.json";
@@ -73,6 +74,27 @@ impl OutputError {
         }
     }
 }
+
+/// The manifest's keys that must be equal for two builds of the same inputs, wherever
+/// and whenever they ran (docs/reproducibility.md): the inputs and the artifacts'
+/// digests. `source` counts without its `provider` (cache, mirror, URL, ...). The other
+/// keys describe the host and the run and may differ: `flags` (the environment with
+/// the host's folders), `toolchain` (tool paths), `step_seconds`, `records` (the
+/// runtime's version line).
+pub const REPRODUCIBLE_KEYS: [&str; 12] = [
+    "manifest_version",
+    "wlmake_version",
+    "recipe",
+    "runtime",
+    "build_identity",
+    "source",
+    "patches",
+    "dependencies",
+    "artifacts",
+    "warnings",
+    "import_check",
+    "materials",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
@@ -256,6 +278,21 @@ pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 }
 
 impl Manifest {
+    /// The part of the manifest two reproducible builds share ([`REPRODUCIBLE_KEYS`]).
+    pub fn reproducible(&self) -> serde_json::Value {
+        let mut all = serde_json::to_value(self).expect("serializable");
+        if let Some(source) = all.get_mut("source").and_then(|s| s.as_object_mut()) {
+            source.remove("provider");
+        }
+        let map = all.as_object().expect("a manifest is an object");
+        serde_json::Value::Object(
+            REPRODUCIBLE_KEYS
+                .iter()
+                .filter_map(|key| map.get(*key).map(|v| (key.to_string(), v.clone())))
+                .collect(),
+        )
+    }
+
     pub fn read(dir: &Path) -> Option<Manifest> {
         Self::load(dir).ok().flatten()
     }

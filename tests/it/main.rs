@@ -9,6 +9,7 @@ mod patch_workflow;
 mod pipeline;
 mod recipes;
 mod release;
+mod repro;
 mod server;
 mod source;
 mod stages;
