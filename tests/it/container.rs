@@ -22,8 +22,7 @@ fn wlmake(dir: &Path) -> std::process::Command {
         .env_remove("WLMAKE_CACHE_URL")
         .env_remove("WLMAKE_CACHE_PUSH")
         .env("WLMAKE_OUTPUT_DIR", dir.join("out"))
-        .env("WLMAKE_WORK_DIR", dir.join("work"))
-        .env("WLMAKE_WASMEDGE", crate::support::wasmedge());
+        .env("WLMAKE_WORK_DIR", dir.join("work"));
     command
 }
 
@@ -66,6 +65,7 @@ fn php_built_in_the_podman_container_runs_on_the_host() {
     assert!(wasm.is_file(), "no {}\n{stderr}", wasm.display());
 
     let run = wlmake(temp.path())
+        .env("WLMAKE_WASMEDGE", crate::support::wasmedge())
         .args(["run", PHP, "--runtime", "wasmedge", "--", "-r", "echo 1+1;"])
         .output()
         .unwrap();
