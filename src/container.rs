@@ -4,8 +4,22 @@
 //! The repository is mounted at [`REPO_MOUNT`] and the source cache at [`CACHE_MOUNT`];
 //! the build runs as the calling user, so everything it writes under `build-output/`
 //! and `work/` belongs to that user. The command line is a pure function of
-//! [`ContainerBuild`] (snapshot-tested); only [`find_engine`], [`image_id`] and
-//! [`user_ids`] run anything, and they all go through [`crate::process::Command`].
+//! [`ContainerBuild`] (snapshot-tested); only [`find_engine`], [`image_id`],
+//! [`user_ids`] and [`EngineSettings::detect`] look at the machine, and every program
+//! they start goes through [`crate::process::Command`].
+//!
+//! What the engine needs beyond its defaults ([`EngineSettings`]), measured on a Debian 12
+//! machine with the hybrid cgroup layout and no systemd (WASI-FACTS.md section 6):
+//! - always, both engines: `--init`, so that SIGINT/SIGTERM reach the build (a shell or
+//!   wlmake as PID 1 ignores signals it has no handler for) and zombies are reaped;
+//! - Podman, detected: `--runtime runc` where `/sys/fs/cgroup` is not the unified (v2)
+//!   hierarchy and runc is installed (crun refuses the hybrid layout);
+//!   `--cgroup-manager=cgroupfs` where systemd is not running (`/run/systemd/system`
+//!   missing: Podman's default manager talks to systemd); `--ulimit nofile=S:H` and
+//!   `--ulimit nproc=S:H` from the caller's own limits (Podman's defaults ask for more
+//!   than an unprivileged hard limit allows; runc then fails with "error setting
+//!   rlimits"), the process limit capped at `kernel.pid_max` (runc fails to set more,
+//!   and more processes than pids cannot exist).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -52,6 +66,10 @@ impl ContainerError {
             Self::Unusable { engine, .. } => format!(
                 "check that `{engine} info` works, or try the other engine (--container docker|podman)"
             ),
+            Self::ImageMissing {
+                engine: Engine::Podman,
+                image,
+            } if image == DEFAULT_IMAGE => "make it from the repository root: bash scripts/container-image (no registry needed: its base image comes from this machine's apt sources)".into(),
             Self::ImageMissing { engine, image } => format!(
                 "build it from the repository root: {engine} build -f docker/Dockerfile.distro -t {image} .  (or pull it if it lives in a registry)"
             ),
@@ -102,9 +120,131 @@ impl std::fmt::Display for Engine {
     }
 }
 
-/// Whether `engine` answers `ENGINE info`; the reason in one line when it does not.
-pub fn probe(engine: Engine) -> Result<(), String> {
+/// A resource limit, soft and hard (`--ulimit NAME=SOFT:HARD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// What an engine needs on this machine beyond its defaults (see the module's text).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineSettings {
+    /// Podman's OCI runtime (`--runtime`, a global flag).
+    pub oci_runtime: Option<String>,
+    /// Podman's `--cgroup-manager=cgroupfs` (a global flag).
+    pub cgroupfs: bool,
+    /// `--ulimit nofile=...`.
+    pub nofile: Option<Limit>,
+    /// `--ulimit nproc=...`.
+    pub nproc: Option<Limit>,
+}
+
+impl EngineSettings {
+    /// The settings `engine` needs here: nothing for Docker (its daemon's configuration
+    /// decides); for Podman what [`podman_settings`] derives from the machine.
+    pub fn detect(engine: Engine) -> Self {
+        match engine {
+            Engine::Docker => Self::default(),
+            Engine::Podman => podman_settings(&Machine::read()),
+        }
+    }
+
+    /// The flags that go before the subcommand (`podman --runtime runc ... run`).
+    pub fn global_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(runtime) = &self.oci_runtime {
+            args.push("--runtime".into());
+            args.push(runtime.clone());
+        }
+        if self.cgroupfs {
+            args.push("--cgroup-manager=cgroupfs".into());
+        }
+        args
+    }
+
+    /// The flags of `run` (and `build`) beyond `--init`.
+    pub fn run_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for (name, limit) in [("nofile", self.nofile), ("nproc", self.nproc)] {
+            if let Some(limit) = limit {
+                args.push("--ulimit".into());
+                args.push(format!("{name}={}:{}", limit.soft, limit.hard));
+            }
+        }
+        args
+    }
+
+    /// One line for `wlmake doctor`: the flags around `run`.
+    pub fn describe(&self) -> String {
+        let mut flags = self.global_args();
+        flags.push("run --init".into());
+        flags.extend(self.run_args());
+        flags.join(" ")
+    }
+}
+
+/// The facts about the machine [`podman_settings`] decides on.
+#[derive(Debug, Clone, Default)]
+pub struct Machine {
+    /// `/sys/fs/cgroup` is the unified (v2) hierarchy (`cgroup.controllers` exists).
+    pub unified_cgroups: bool,
+    /// systemd runs as init (`/run/systemd/system` exists, as `sd_booted()` checks).
+    pub systemd: bool,
+    /// `runc` is on PATH.
+    pub runc: bool,
+    /// The text of `/proc/self/limits`.
+    pub limits: String,
+    /// `/proc/sys/kernel/pid_max`.
+    pub pid_max: Option<u64>,
+}
+
+impl Machine {
+    pub fn read() -> Self {
+        Self {
+            unified_cgroups: Path::new("/sys/fs/cgroup/cgroup.controllers").exists(),
+            systemd: Path::new("/run/systemd/system").is_dir(),
+            runc: crate::process::which("runc").is_some(),
+            limits: std::fs::read_to_string("/proc/self/limits").unwrap_or_default(),
+            pid_max: std::fs::read_to_string("/proc/sys/kernel/pid_max")
+                .ok()
+                .and_then(|text| text.trim().parse().ok()),
+        }
+    }
+}
+
+/// Podman's settings on `machine` (see the module's text for why each one).
+pub fn podman_settings(machine: &Machine) -> EngineSettings {
+    let cap = |limit: Limit| match machine.pid_max {
+        Some(max) => Limit {
+            soft: limit.soft.min(max),
+            hard: limit.hard.min(max),
+        },
+        None => limit,
+    };
+    EngineSettings {
+        oci_runtime: (!machine.unified_cgroups && machine.runc).then(|| "runc".to_string()),
+        cgroupfs: !machine.systemd,
+        nofile: limit(&machine.limits, "Max open files"),
+        nproc: limit(&machine.limits, "Max processes").map(cap),
+    }
+}
+
+/// A finite limit from `/proc/self/limits` (`Max open files  20000  20000  files`);
+/// None when it is unlimited or not there.
+fn limit(limits: &str, name: &str) -> Option<Limit> {
+    let line = limits.lines().find(|line| line.starts_with(name))?;
+    let mut values = line[name.len()..].split_whitespace();
+    let soft = values.next()?.parse().ok()?;
+    let hard = values.next()?.parse().ok()?;
+    Some(Limit { soft, hard })
+}
+
+/// Whether `engine` answers `ENGINE info` with `settings`; the reason in one line when
+/// it does not.
+pub fn probe(engine: Engine, settings: &EngineSettings) -> Result<(), String> {
     let command = Command::new(engine.name())
+        .args(settings.global_args())
         .arg("info")
         .timeout(PROBE_TIMEOUT);
     match command.capture() {
@@ -135,18 +275,20 @@ fn last_line(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The engine to use: `wanted` if it works, else (no preference) the first of
-/// [`Engine::ALL`] that works.
-pub fn find_engine(wanted: Option<Engine>) -> Result<Engine, ContainerError> {
+/// The engine to use, with the settings it needs here: `wanted` if it works, else (no
+/// preference) the first of [`Engine::ALL`] that works.
+pub fn find_engine(wanted: Option<Engine>) -> Result<(Engine, EngineSettings), ContainerError> {
     if let Some(engine) = wanted {
-        return probe(engine)
-            .map(|()| engine)
+        let settings = EngineSettings::detect(engine);
+        return probe(engine, &settings)
+            .map(|()| (engine, settings))
             .map_err(|reason| ContainerError::Unusable { engine, reason });
     }
     let mut tried = Vec::new();
     for engine in Engine::ALL {
-        match probe(engine) {
-            Ok(()) => return Ok(engine),
+        let settings = EngineSettings::detect(engine);
+        match probe(engine, &settings) {
+            Ok(()) => return Ok((engine, settings)),
             Err(reason) => tried.push((engine, reason)),
         }
     }
@@ -154,8 +296,13 @@ pub fn find_engine(wanted: Option<Engine>) -> Result<Engine, ContainerError> {
 }
 
 /// The image's id in the engine's store, or [`ContainerError::ImageMissing`].
-pub fn image_id(engine: Engine, image: &str) -> Result<String, ContainerError> {
+pub fn image_id(
+    engine: Engine,
+    settings: &EngineSettings,
+    image: &str,
+) -> Result<String, ContainerError> {
     let out = Command::new(engine.name())
+        .args(settings.global_args())
         .args(["image", "inspect", "--format", "{{.Id}}", image])
         .timeout(PROBE_TIMEOUT)
         .capture();
@@ -165,6 +312,32 @@ pub fn image_id(engine: Engine, image: &str) -> Result<String, ContainerError> {
             engine,
             image: image.to_string(),
         }),
+    }
+}
+
+/// Starts `image` with `settings` and asks its wlmake for its version: the first line
+/// of `wlmake --version`, or why the container did not run (its last line of output).
+pub fn try_image(engine: Engine, settings: &EngineSettings, image: &str) -> Result<String, String> {
+    let out = Command::new(engine.name())
+        .args(settings.global_args())
+        .args(["run", "--rm", "--init"])
+        .args(settings.run_args())
+        .args([image, "wlmake", "--version"])
+        .timeout(PROBE_TIMEOUT)
+        .capture()
+        .map_err(|error| error.to_string())?;
+    if out.status == Some(0) {
+        Ok(out
+            .stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string())
+    } else {
+        Err(last_line(&out.stderr)
+            .or_else(|| last_line(&out.stdout))
+            .unwrap_or_else(|| format!("`{engine} run` failed ({:?})", out.status)))
     }
 }
 
@@ -191,6 +364,7 @@ pub fn user_ids() -> Result<(u32, u32), ContainerError> {
 #[derive(Debug, Clone)]
 pub struct ContainerBuild {
     pub engine: Engine,
+    pub settings: EngineSettings,
     pub image: String,
     /// The calling user's ids; 0 (root) needs no user mapping.
     pub uid: u32,
@@ -220,9 +394,12 @@ pub struct ContainerBuild {
 }
 
 impl ContainerBuild {
-    /// `ENGINE run --rm <user> -v ... -e ... -w /work/repo IMAGE wlmake build RECIPE --runtime R`.
+    /// `ENGINE <global settings> run --rm --init <settings> <user> -v ... -e ... -w /work/repo
+    /// IMAGE wlmake build RECIPE --runtime R`.
     pub fn command(&self) -> Result<Command, ContainerError> {
-        let mut run: Vec<String> = vec!["run".into(), "--rm".into()];
+        let mut run: Vec<String> = self.settings.global_args();
+        run.extend(["run".into(), "--rm".into(), "--init".into()]);
+        run.extend(self.settings.run_args());
         if self.uid != 0 {
             match self.engine {
                 Engine::Docker => {
@@ -338,6 +515,7 @@ mod tests {
     fn build(engine: Engine) -> ContainerBuild {
         ContainerBuild {
             engine,
+            settings: EngineSettings::default(),
             image: DEFAULT_IMAGE.into(),
             uid: 1000,
             gid: 1000,
@@ -397,6 +575,72 @@ mod tests {
             spec.command(),
             Err(ContainerError::BadMountPath(_))
         ));
+    }
+
+    const LIMITS: &str =
+        "Limit                     Soft Limit           Hard Limit           Units     
+Max cpu time              unlimited            unlimited            seconds   
+Max processes             96365                96365                processes 
+Max open files            20000                20000                files     
+Max locked memory         8388608              8388608              bytes     
+";
+
+    #[test]
+    fn podman_on_a_hybrid_cgroup_machine_without_systemd() {
+        let machine = Machine {
+            unified_cgroups: false,
+            systemd: false,
+            runc: true,
+            limits: LIMITS.into(),
+            pid_max: Some(32768),
+        };
+        let settings = podman_settings(&machine);
+        assert_eq!(
+            settings.describe(),
+            "--runtime runc --cgroup-manager=cgroupfs run --init --ulimit nofile=20000:20000 --ulimit nproc=32768:32768"
+        );
+    }
+
+    #[test]
+    fn podman_on_a_systemd_machine_with_cgroups_v2_keeps_its_defaults_but_the_limits() {
+        let machine = Machine {
+            unified_cgroups: true,
+            systemd: true,
+            runc: true,
+            limits: LIMITS.replace(
+                "96365                96365",
+                "unlimited            unlimited",
+            ),
+            pid_max: None,
+        };
+        let settings = podman_settings(&machine);
+        assert_eq!(settings.oci_runtime, None);
+        assert!(!settings.cgroupfs);
+        assert_eq!(
+            settings.nofile,
+            Some(Limit {
+                soft: 20000,
+                hard: 20000
+            })
+        );
+        assert_eq!(settings.nproc, None);
+        assert!(settings.global_args().is_empty());
+    }
+
+    #[test]
+    fn the_settings_go_around_run() {
+        let mut spec = build(Engine::Podman);
+        spec.settings = podman_settings(&Machine {
+            runc: true,
+            limits: LIMITS.into(),
+            pid_max: Some(4_194_304),
+            ..Machine::default()
+        });
+        let line = spec.command().unwrap().display();
+        assert!(
+            line.starts_with("podman --runtime runc --cgroup-manager=cgroupfs run --rm --init --ulimit nofile=20000:20000 --ulimit nproc=96365:96365 "),
+            "{line}"
+        );
     }
 
     #[test]

@@ -132,6 +132,47 @@ pub fn doctor(_session: &Session, args: &DoctorArgs) -> Result<i32> {
     Ok(code)
 }
 
+/// Which container engine works for `wlmake build --container`, with the settings this
+/// machine needs, and whether the builder image is there and starts (optional checks).
+fn containers() {
+    use crate::container::{self, Engine, EngineSettings};
+    group("containers (build --container)");
+    let image = std::env::var(crate::env_vars::WLMAKE_CONTAINER_IMAGE)
+        .ok()
+        .filter(|image| !image.is_empty())
+        .unwrap_or_else(|| container::DEFAULT_IMAGE.to_string());
+    for engine in Engine::ALL {
+        let settings = EngineSettings::detect(engine);
+        if let Err(reason) = container::probe(engine, &settings) {
+            report(false, engine.name(), &reason);
+            continue;
+        }
+        report(
+            true,
+            engine.name(),
+            &format!(
+                "{} ({engine} {})",
+                version(engine.name()).unwrap_or_else(|| "version unknown".into()),
+                settings.describe()
+            ),
+        );
+        let what = format!("{engine}: {image}");
+        match container::image_id(engine, &settings, &image) {
+            Err(_) => {
+                report(false, &what, "not in the image store");
+                note(&match engine {
+                    Engine::Podman => "hint: bash scripts/container-image (no registry needed: the base image comes from this machine's apt sources)".to_string(),
+                    Engine::Docker => format!("hint: docker build -f docker/Dockerfile.distro -t {image} ."),
+                });
+            }
+            Ok(_) => match container::try_image(engine, &settings, &image) {
+                Ok(wlmake) => report(true, &what, &format!("starts; inside: {wlmake}")),
+                Err(reason) => report(false, &what, &format!("does not start: {reason}")),
+            },
+        }
+    }
+}
+
 fn checks() -> i32 {
     let mut missing_required = false;
     group("toolchain");
@@ -238,6 +279,7 @@ fn checks() -> i32 {
             }
         }
     }
+    containers();
     group("optional");
     for (program, why) in [
         ("wasm-opt", "binaryen: size optimisation"),

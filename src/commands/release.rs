@@ -83,8 +83,8 @@ pub fn build_in_container(
         ),
         None => None,
     };
-    let engine = container::find_engine(wanted)?;
-    let image_id = container::image_id(engine, &args.container_image)?;
+    let (engine, settings) = container::find_engine(wanted)?;
+    let image_id = container::image_id(engine, &settings, &args.container_image)?;
     let (uid, gid) = container::user_ids()?;
     let cache = session.cache()?;
     let folder = |variable: &str| -> Result<Option<PathBuf>> {
@@ -100,6 +100,7 @@ pub fn build_in_container(
     let options = session.fetch_options();
     let spec = ContainerBuild {
         engine,
+        settings,
         image: args.container_image.clone(),
         uid,
         gid,

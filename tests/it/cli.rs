@@ -171,6 +171,15 @@ fn doctor_reports_the_toolchain_and_wasmtime_with_versions() {
     assert_eq!(check("clang")["ok"], true);
     assert_eq!(check("wasmtime")["group"], "runtimes");
     assert!(check("build isolation")["detail"].is_string());
+    // Both container engines are reported, working or not (with the flags a working one
+    // gets here).
+    for engine in ["docker", "podman"] {
+        assert_eq!(check(engine)["group"], "containers (build --container)");
+        if check(engine)["ok"] == true {
+            let detail = check(engine)["detail"].as_str().unwrap();
+            assert!(detail.contains("run --init"), "{detail}");
+        }
+    }
     let lines = stdout
         .lines()
         .filter(|l| l.starts_with("ok") || l.starts_with("missing"));

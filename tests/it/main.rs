@@ -3,6 +3,7 @@
 mod abi;
 mod cache;
 mod cli;
+mod container;
 mod interrupt;
 mod libraries;
 mod patch_workflow;
