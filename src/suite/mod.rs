@@ -384,6 +384,11 @@ pub fn preopens(layout: &Layout, selections: &[PathBuf]) -> Vec<Preopen> {
             guest: "/tmp".into(),
         },
     ];
+    // The guest starts in the source tree (WLMAKE_GUEST_CWD): its parent, the run's own
+    // folder, makes `..` exist there as it does natively.
+    if let Some(parent) = tree.parent() {
+        preopens.push(same(parent));
+    }
     for selection in selections.iter().filter(|s| !s.starts_with(&tree)) {
         let folder = if selection.is_dir() {
             selection.as_path()
@@ -571,7 +576,7 @@ mod tests {
     }
 
     #[test]
-    fn preopens_cover_the_tree_tmp_and_outside_selections() {
+    fn preopens_cover_the_tree_its_parent_tmp_and_outside_selections() {
         let outside = tempfile::tempdir().unwrap();
         let layout = Layout::new(Path::new("/w"), "php/php-8.2.32", "wasmtime");
         let selections = vec![
@@ -591,6 +596,7 @@ mod tests {
                 "/w/suite/php/php-8.2.32/wasmtime/src::/".into(),
                 "/w/suite/php/php-8.2.32/wasmtime/tmp::/w/suite/php/php-8.2.32/wasmtime/tmp".into(),
                 "/w/suite/php/php-8.2.32/wasmtime/tmp::/tmp".into(),
+                "/w/suite/php/php-8.2.32/wasmtime::/w/suite/php/php-8.2.32/wasmtime".into(),
                 format!("{outside}::{outside}"),
             ]
         );
