@@ -407,21 +407,17 @@ pub fn tail(text: &str, count: usize) -> String {
     lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
-/// Finds `program` on PATH (or returns it if it is a path that exists).
+/// Finds `program` on PATH (or returns it if it is a path to an executable file). The
+/// one PATH lookup of wlmake, with [`which_all`]; both use the `which` crate.
 pub fn which(program: &str) -> Option<PathBuf> {
-    let candidate = Path::new(program);
-    if candidate.components().count() > 1 {
-        return candidate.is_file().then(|| candidate.to_path_buf());
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(program))
-        .find(|path| is_executable(path))
+    which::which(program).ok()
 }
 
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+/// Every executable `program` on PATH, in PATH order.
+pub fn which_all(program: &str) -> Vec<PathBuf> {
+    which::which_all(program)
+        .map(|found| found.collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
