@@ -478,4 +478,19 @@ mod tests {
         let command = Command::new("php").args(["-r", "echo 1;"]);
         assert_eq!(command.display(), "php -r 'echo 1;'");
     }
+
+    #[test]
+    fn which_finds_programs_on_path_and_checks_named_paths() {
+        let sh = which("sh").expect("sh on PATH");
+        assert!(sh.is_absolute() && sh.ends_with("sh"), "{}", sh.display());
+        assert_eq!(which_all("sh").first(), Some(&sh));
+        assert_eq!(which("wlmake-no-such-program"), None);
+        assert!(which_all("wlmake-no-such-program").is_empty());
+
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "not a program").unwrap();
+        assert_eq!(which(&plain.display().to_string()), None);
+        assert_eq!(which(&sh.display().to_string()), Some(sh));
+    }
 }
