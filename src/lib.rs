@@ -11,6 +11,7 @@ pub mod container;
 pub mod env_vars;
 pub mod error;
 pub mod interrupt;
+pub mod net;
 pub mod output;
 pub mod patch;
 pub mod process;

@@ -17,9 +17,11 @@ fn main() -> ExitCode {
     // exit 130 / 143 (src/interrupt.rs).
     wlmake::interrupt::install();
     let cli = Cli::parse();
+    // rustls-platform-verifier logs a refused certificate as an error of its own; the
+    // download's error says the same with the host and a hint (src/net.rs).
     let default = match cli.global.verbose {
-        0 => "warn",
-        1 => "wlmake=debug",
+        0 => "warn,rustls_platform_verifier=off",
+        1 => "wlmake=debug,rustls_platform_verifier=off",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_env(WLMAKE_LOG).unwrap_or_else(|_| EnvFilter::new(default));

@@ -407,21 +407,17 @@ pub fn tail(text: &str, count: usize) -> String {
     lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
-/// Finds `program` on PATH (or returns it if it is a path that exists).
+/// Finds `program` on PATH (or returns it if it is a path to an executable file). The
+/// one PATH lookup of wlmake, with [`which_all`]; both use the `which` crate.
 pub fn which(program: &str) -> Option<PathBuf> {
-    let candidate = Path::new(program);
-    if candidate.components().count() > 1 {
-        return candidate.is_file().then(|| candidate.to_path_buf());
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(program))
-        .find(|path| is_executable(path))
+    which::which(program).ok()
 }
 
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+/// Every executable `program` on PATH, in PATH order.
+pub fn which_all(program: &str) -> Vec<PathBuf> {
+    which::which_all(program)
+        .map(|found| found.collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -481,5 +477,20 @@ mod tests {
     fn display_quotes_arguments_with_spaces() {
         let command = Command::new("php").args(["-r", "echo 1;"]);
         assert_eq!(command.display(), "php -r 'echo 1;'");
+    }
+
+    #[test]
+    fn which_finds_programs_on_path_and_checks_named_paths() {
+        let sh = which("sh").expect("sh on PATH");
+        assert!(sh.is_absolute() && sh.ends_with("sh"), "{}", sh.display());
+        assert_eq!(which_all("sh").first(), Some(&sh));
+        assert_eq!(which("wlmake-no-such-program"), None);
+        assert!(which_all("wlmake-no-such-program").is_empty());
+
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "not a program").unwrap();
+        assert_eq!(which(&plain.display().to_string()), None);
+        assert_eq!(which(&sh.display().to_string()), Some(sh));
     }
 }

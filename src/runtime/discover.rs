@@ -73,13 +73,7 @@ pub fn from_path(name: &str) -> Option<Located> {
 
 /// Every executable `name` on PATH, in PATH order.
 pub fn on_path(name: &str) -> Vec<PathBuf> {
-    let Some(path) = std::env::var_os("PATH") else {
-        return Vec::new();
-    };
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .filter(|p| p.metadata().is_ok_and(|m| m.is_file() && is_executable(&m)))
-        .collect()
+    crate::process::which_all(name)
 }
 
 fn is_executable(meta: &std::fs::Metadata) -> bool {

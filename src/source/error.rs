@@ -225,6 +225,12 @@ fn providers_hint(file_name: &str, attempts: &[Attempt]) -> String {
              the recipe's checksum is wrong; or {mirror}"
         );
     }
+    if let Some(host) = attempts.iter().find_map(|attempt| match &attempt.reason {
+        FailureReason::Tls { host, .. } => Some(host),
+        _ => None,
+    }) {
+        return format!("{}; or {mirror}", crate::net::tls_hint(host));
+    }
     format!("check the network connection, or {mirror}")
 }
 
@@ -266,7 +272,13 @@ pub enum FailureReason {
     /// Name resolution failed.
     Dns(String),
     Timeout(String),
-    /// Any other network failure (TLS, protocol, reset, ...).
+    /// The TLS handshake with `host` failed (most often: no trusted root certificate
+    /// signs the server's certificate).
+    Tls {
+        host: String,
+        detail: String,
+    },
+    /// Any other network failure (protocol, reset, ...).
     Network(String),
     /// The body ended before `Content-Length` bytes arrived.
     Truncated {
@@ -313,6 +325,7 @@ impl fmt::Display for FailureReason {
             Self::ConnectionRefused => f.write_str("connection refused"),
             Self::Dns(detail) => write!(f, "dns error: {detail}"),
             Self::Timeout(detail) => write!(f, "timed out ({detail})"),
+            Self::Tls { host, detail } => write!(f, "TLS error with {host}: {detail}"),
             Self::Network(detail) => write!(f, "network error: {detail}"),
             Self::Truncated {
                 received,

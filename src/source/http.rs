@@ -1,38 +1,12 @@
-//! HTTP downloads with ureq: short connect timeouts, status codes as errors, truncated
-//! bodies detected, progress through the reporter.
+//! HTTP downloads of source archives: the shared client (`crate::net`), status codes as
+//! errors, truncated bodies detected, progress through the reporter.
 
 use std::io::{self, Read, Write};
-use std::sync::OnceLock;
-use std::time::Duration;
 
-use ureq::Agent;
-
+use crate::net::{self, Failure, Purpose};
 use crate::reporter::Reporter;
 
 use super::error::FailureReason;
-
-/// Time allowed to resolve a host name and to open a connection: without a network these
-/// fail fast, so the next provider gets its turn.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-/// Time allowed for the response headers.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
-/// A read that stalls this long ends the download; there is no limit on the whole body.
-const READ_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn agent() -> &'static Agent {
-    static AGENT: OnceLock<Agent> = OnceLock::new();
-    AGENT.get_or_init(|| {
-        let config = Agent::config_builder()
-            .http_status_as_error(true)
-            .timeout_resolve(Some(CONNECT_TIMEOUT))
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_recv_response(Some(RESPONSE_TIMEOUT))
-            .timeout_per_read(Some(READ_TIMEOUT))
-            .user_agent(concat!("wlmake/", env!("CARGO_PKG_VERSION")))
-            .build();
-        Agent::new_with_config(config)
-    })
-}
 
 /// Downloads `url` into `out`, reporting progress under `label`. Returns the byte count.
 ///
@@ -45,17 +19,22 @@ pub(crate) fn download(
     reporter: &dyn Reporter,
 ) -> Result<u64, FailureReason> {
     tracing::debug!(url, "GET");
-    let response = agent()
+    let response = net::client(Purpose::Source)
+        .map_err(reason)?
         .get(url)
         // Archives are already compressed: ask for the bytes as they are, so that no
         // transparent decompression changes what gets hashed.
         .header("Accept-Encoding", "identity")
-        .call()
-        .map_err(classify)?;
-    let expected = response.body().content_length();
+        .send()
+        .map_err(|error| reason(net::classify(&error)))?;
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        return Err(FailureReason::HttpStatus(status.as_u16()));
+    }
+    let expected = response.content_length();
     tracing::debug!(url, status = %response.status(), ?expected, "response");
     reporter.task_start(label, expected);
-    let result = copy_body(response.into_body().into_reader(), out, expected, reporter);
+    let result = copy_body(response, out, expected, reporter);
     reporter.task_finish();
     result
 }
@@ -97,7 +76,7 @@ fn copy_body(
 
 /// A body read failed: a timeout stays a timeout; anything else means the body is short.
 fn read_failure(error: io::Error, received: u64, expected: Option<u64>) -> FailureReason {
-    if error.kind() == io::ErrorKind::TimedOut {
+    if net::is_read_timeout(&error) {
         return FailureReason::Timeout(format!("after {received} bytes: {error}"));
     }
     FailureReason::Truncated {
@@ -107,32 +86,12 @@ fn read_failure(error: io::Error, received: u64, expected: Option<u64>) -> Failu
     }
 }
 
-fn classify(error: ureq::Error) -> FailureReason {
-    match error {
-        ureq::Error::StatusCode(code) => FailureReason::HttpStatus(code),
-        ureq::Error::HostNotFound => FailureReason::Dns("host not found".to_string()),
-        ureq::Error::Timeout(what) => FailureReason::Timeout(what.to_string()),
-        ureq::Error::ConnectionFailed => FailureReason::Network("connection failed".to_string()),
-        ureq::Error::Io(error) => classify_io(error),
-        other => FailureReason::Network(other.to_string()),
-    }
-}
-
-fn classify_io(error: io::Error) -> FailureReason {
-    match error.kind() {
-        io::ErrorKind::ConnectionRefused => FailureReason::ConnectionRefused,
-        io::ErrorKind::TimedOut => FailureReason::Timeout(error.to_string()),
-        _ => {
-            // Resolver failures from the system come back as plain io errors.
-            let text = error.to_string();
-            if text.contains("failed to lookup address")
-                || text.contains("Name or service not known")
-                || text.contains("Temporary failure in name resolution")
-            {
-                FailureReason::Dns(text)
-            } else {
-                FailureReason::Network(text)
-            }
-        }
+fn reason(failure: Failure) -> FailureReason {
+    match failure {
+        Failure::ConnectionRefused => FailureReason::ConnectionRefused,
+        Failure::Dns(detail) => FailureReason::Dns(detail),
+        Failure::Timeout(detail) => FailureReason::Timeout(detail),
+        Failure::Tls { host, detail } => FailureReason::Tls { host, detail },
+        Failure::Other(detail) => FailureReason::Network(detail),
     }
 }

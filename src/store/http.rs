@@ -2,21 +2,15 @@
 //! client library can change without touching the cache logic.
 
 use std::io::{self, Read, Write};
-use std::sync::OnceLock;
-use std::time::Duration;
 
-use ureq::Agent;
+use reqwest::blocking::{RequestBuilder, Response};
 
-/// A cache that does not answer within this time is treated as unreachable: a build
-/// should not wait long for an optional speed-up.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
+use crate::net::{self, Failure, Purpose};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     #[error("cannot reach it: {0}")]
-    Unreachable(String),
+    Unreachable(Failure),
     #[error("it answered HTTP {0}")]
     Status(u16),
     #[error("the body ended after {received} of {expected} bytes")]
@@ -29,33 +23,25 @@ pub enum HttpError {
     Write(#[source] io::Error),
 }
 
-fn agent() -> &'static Agent {
-    static AGENT: OnceLock<Agent> = OnceLock::new();
-    AGENT.get_or_init(|| {
-        let config = Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_resolve(Some(CONNECT_TIMEOUT))
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_recv_response(Some(RESPONSE_TIMEOUT))
-            .timeout_per_read(Some(READ_TIMEOUT))
-            .user_agent(concat!("wlmake/", env!("CARGO_PKG_VERSION")))
-            .build();
-        Agent::new_with_config(config)
-    })
-}
-
-fn unreachable(error: ureq::Error) -> HttpError {
-    HttpError::Unreachable(error.to_string())
+/// A request through the shared client, with the token when there is one.
+fn request(
+    token: Option<&str>,
+    method: impl FnOnce(&reqwest::blocking::Client) -> RequestBuilder,
+) -> Result<Response, HttpError> {
+    let client = net::client(Purpose::Cache).map_err(HttpError::Unreachable)?;
+    let mut request = method(client);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request
+        .send()
+        .map_err(|error| HttpError::Unreachable(net::classify(&error)))
 }
 
 /// True when the server has `url` (2xx), false on 404.
 pub fn head(url: &str, token: Option<&str>) -> Result<bool, HttpError> {
     tracing::debug!(url, "HEAD");
-    let mut request = agent().head(url);
-    if let Some(token) = token {
-        request = request.header("Authorization", format!("Bearer {token}"));
-    }
-    let response = request.call().map_err(unreachable)?;
+    let response = request(token, |client| client.head(url))?;
     match response.status().as_u16() {
         200..=299 => Ok(true),
         404 => Ok(false),
@@ -72,22 +58,19 @@ pub fn get(
     limit: u64,
 ) -> Result<Option<u64>, HttpError> {
     tracing::debug!(url, "GET");
-    let mut request = agent().get(url).header("Accept-Encoding", "identity");
-    if let Some(token) = token {
-        request = request.header("Authorization", format!("Bearer {token}"));
-    }
-    let response = request.call().map_err(unreachable)?;
+    let mut response = request(token, |client| {
+        client.get(url).header("Accept-Encoding", "identity")
+    })?;
     match response.status().as_u16() {
         200..=299 => {}
         404 => return Ok(None),
         code => return Err(HttpError::Status(code)),
     }
-    let expected = response.body().content_length();
-    let mut reader = response.into_body().into_reader();
+    let expected = response.content_length();
     let mut buffer = vec![0u8; 64 * 1024];
     let mut received = 0u64;
     loop {
-        let read = match reader.read(&mut buffer) {
+        let read = match response.read(&mut buffer) {
             Ok(0) => break,
             Ok(read) => read,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
@@ -113,15 +96,14 @@ pub fn get(
 }
 
 /// Uploads `bytes` to `url`.
-pub fn put(url: &str, token: Option<&str>, bytes: &[u8]) -> Result<(), HttpError> {
+pub fn put(url: &str, token: Option<&str>, bytes: Vec<u8>) -> Result<(), HttpError> {
     tracing::debug!(url, size = bytes.len(), "PUT");
-    let mut request = agent()
-        .put(url)
-        .header("Content-Type", "application/octet-stream");
-    if let Some(token) = token {
-        request = request.header("Authorization", format!("Bearer {token}"));
-    }
-    let response = request.send(bytes).map_err(unreachable)?;
+    let response = request(token, |client| {
+        client
+            .put(url)
+            .header("Content-Type", "application/octet-stream")
+            .body(bytes)
+    })?;
     match response.status().as_u16() {
         200..=299 => Ok(()),
         code => Err(HttpError::Status(code)),

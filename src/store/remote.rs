@@ -38,6 +38,10 @@ pub enum RemoteError {
 impl RemoteError {
     pub fn hint(&self) -> Option<String> {
         match self {
+            Self::Unreachable {
+                source: HttpError::Unreachable(crate::net::Failure::Tls { host, .. }),
+                ..
+            } => Some(crate::net::tls_hint(host)),
             Self::Unreachable { .. } => Some(format!(
                 "check --cache-url / {} (the build goes on without it)",
                 env_vars::WLMAKE_CACHE_URL
@@ -168,7 +172,7 @@ impl Remote {
             let path = entry.path(relative);
             let bytes = fs::read(&path).map_err(StoreError::io("read", &path))?;
             let url = self.url(identity, relative);
-            http::put(&url, token, &bytes).map_err(|error| self.classify(url, error))
+            http::put(&url, token, bytes).map_err(|error| self.classify(url, error))
         };
         for file in &entry.index.files {
             upload(&file.path)?;

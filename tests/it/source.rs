@@ -16,6 +16,7 @@ use wlmake::source::{
 use crate::support::archive::{self, Item, dir, executable, file, hardlink, symlink};
 use crate::support::git::TestRepository;
 use crate::support::http::{Route, TestServer, refused_url};
+use crate::support::https::{HttpsServer, PrivateCa};
 use crate::support::reporter::RecordingReporter;
 use crate::support::sha256_hex;
 
@@ -379,6 +380,95 @@ fn truncated_body_is_detected_and_never_cached() {
         "{error:?}"
     );
     assert_eq!(bucket_files(&cache, &source), Vec::<String>::new());
+}
+
+/// `wlmake fetch` of an archive served over HTTPS by a server whose certificate a
+/// private CA signed: without that CA the download fails with a TLS error naming the host
+/// and a hint at SSL_CERT_FILE; with SSL_CERT_FILE naming the CA it succeeds.
+#[test]
+fn https_from_a_private_ca_works_with_ssl_cert_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = PrivateCa::create(dir.path());
+    let served = dir.path().join("served");
+    fs::create_dir_all(&served).unwrap();
+    let bytes = sample_archive();
+    fs::write(served.join(FILE_NAME), &bytes).unwrap();
+    let server = HttpsServer::start(&served, &ca);
+
+    let repo = dir.path().join("repo");
+    fs::create_dir_all(repo.join("recipes/lib")).unwrap();
+    fs::write(
+        repo.join("recipes/lib/pkg-1.0.toml"),
+        format!(
+            "[package]\nlanguage = \"lib\"\nname = \"pkg\"\nversion = \"1.0\"\n\
+             runtimes = [\"wasmtime\"]\n\n[source]\nurl = \"{}\"\nsha256 = \"{}\"\n\
+             strip-prefix = \"pkg-1.0\"\n\n[build]\nsystem = \"make\"\n\n\
+             [library]\narchives = [\"lib/libpkg.a\"]\n",
+            server.url(&format!("/{FILE_NAME}")),
+            sha256_hex(&bytes)
+        ),
+    )
+    .unwrap();
+    let fetch = |cert_file: Option<&Path>| {
+        let mut command = assert_cmd::Command::cargo_bin("wlmake").unwrap();
+        command
+            .args(["fetch", "lib/pkg-1.0"])
+            .current_dir(&repo)
+            .env("WLMAKE_REPO", &repo)
+            .env("WLMAKE_CACHE_DIR", dir.path().join("cache"))
+            .env("WLMAKE_WORK_DIR", dir.path().join("work"))
+            .env("WLMAKE_APT", "0")
+            .env_remove("WLMAKE_MIRROR")
+            .env_remove("SSL_CERT_DIR")
+            .env_remove("SSL_CERT_FILE");
+        for proxy in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+            command.env_remove(proxy);
+        }
+        if let Some(file) = cert_file {
+            command.env("SSL_CERT_FILE", file);
+        }
+        let out = command.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (ok, stderr) = fetch(None);
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("TLS error with 127.0.0.1"), "{stderr}");
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    assert!(stderr.contains("SSL_CERT_FILE"), "{stderr}");
+    assert!(
+        stderr.starts_with("error:"),
+        "no log noise before the error: {stderr}"
+    );
+
+    let (ok, stderr) = fetch(Some(&ca.ca));
+    assert!(ok, "{stderr}");
+    let fetched: Vec<PathBuf> = walk(&dir.path().join("work"))
+        .into_iter()
+        .filter(|path| path.ends_with("README"))
+        .collect();
+    assert_eq!(fetched.len(), 1, "{fetched:?}");
+    assert_eq!(fs::read_to_string(&fetched[0]).unwrap(), "hello\n");
+}
+
+/// Every file under `root`.
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
 }
 
 #[test]

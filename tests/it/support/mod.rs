@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod git;
 pub mod http;
+pub mod https;
 pub mod npm;
 pub mod reporter;
 
