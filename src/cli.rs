@@ -164,10 +164,10 @@ pub struct BuildArgs {
     /// folder, artifacts with size and sha256, seconds) instead of the artifact lines.
     #[arg(long)]
     pub json: bool,
-    /// Rebuild in a fresh temporary folder (no build cache, libraries included) and
-    /// compare every artifact with the published build: "identical", or where the bytes
-    /// differ (wasm section, function). Exits 1 on a difference; the published output
-    /// stays as it is.
+    /// Rebuild in a fresh temporary folder (the recipe itself; its libraries from the
+    /// local build store) and compare every artifact with the published build:
+    /// "identical", or where the bytes differ (wasm section, function). Exits 1 on a
+    /// difference; the published output stays as it is.
     #[arg(long, conflicts_with_all = ["container", "force"])]
     pub check: bool,
 }

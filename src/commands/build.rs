@@ -209,8 +209,8 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
     Ok(Some(outcome))
 }
 
-/// `wlmake build --check`: rebuilds in a fresh temporary folder (no build cache, its
-/// own libraries) and compares every artifact with the published build
+/// `wlmake build --check`: rebuilds the recipe in a fresh temporary folder (its libraries
+/// from the local build store, nothing written to it) and compares every artifact with the published build
 /// (docs/reproducibility.md). The published output is only read.
 fn check(session: &Session, args: &BuildArgs) -> Result<()> {
     let start = Instant::now();
@@ -228,12 +228,22 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
                 work_root.display()
             )
         })?;
-    let no_cache = BuildCacheArgs {
-        no_cache: true,
+    // The recipe itself is rebuilt (`force`: no store hit for it); its libraries and its
+    // native stage come from the local build store, each verified by its digest, as Nix's
+    // `--check` reuses the outputs of a derivation's inputs. Nothing is written to the store.
+    let local_store_only = BuildCacheArgs {
+        no_cache: false,
         cache_url: None,
         cache_push: false,
     };
-    let mut ctx = context(session, &repo, &args.target, args.jobs, true, &no_cache)?;
+    let mut ctx = context(
+        session,
+        &repo,
+        &args.target,
+        args.jobs,
+        true,
+        &local_store_only,
+    )?;
     if ctx.recipe.library.is_some() {
         bail!(
             "`--check` compares published artifacts; `{}` is a library (its prefix is not published in build-output)",
