@@ -422,8 +422,12 @@ fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result
     if !script.is_file() {
         bail!("`{}` has no configure script", tree.display());
     }
-    // `./configure`, not its absolute path: PHP records the command line it ran.
-    base_command(ctx, "./configure", tree, &env)
+    // `./configure`, not its absolute path: PHP records the command line it ran (`$0`).
+    // Started through `sh` from the step's PATH: a program named by a relative path is
+    // not found by the spawn when the step runs without the `unshare` wrapper (inside a
+    // container, where namespaces are not permitted).
+    base_command(ctx, "sh", tree, &env)
+        .arg("./configure")
         .arg(format!("--host={}", ctx.toolchain.target))
         .args(&settings.configure_args)
         .run_logged(&ctx.log("configure"))?;
