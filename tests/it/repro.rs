@@ -72,6 +72,15 @@ fn manifest(fixture: &Fixture) -> wlmake::output::Manifest {
 }
 
 /// No `.check-*` folder is left in the work folder.
+/// The published artifact (and manifest, when given) has the bytes it had before.
+fn assert_published_as_it_was(fixture: &Fixture, wasm: &[u8], manifest: Option<&[u8]>) {
+    let dir = output_dir(fixture);
+    assert_eq!(std::fs::read(dir.join("hello.wasm")).unwrap(), wasm);
+    if let Some(manifest) = manifest {
+        assert_eq!(std::fs::read(dir.join("manifest.json")).unwrap(), manifest);
+    }
+}
+
 fn no_check_folder_left(fixture: &Fixture) {
     let work = fixture.root().join("work");
     let left: Vec<_> = std::fs::read_dir(&work)
@@ -133,14 +142,7 @@ fn check_rebuilds_and_finds_the_published_build_identical() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("==> make"), "{stderr}");
     // The published output is untouched and no temporary folder is left.
-    assert_eq!(
-        std::fs::read(output_dir(&fixture).join("hello.wasm")).unwrap(),
-        published
-    );
-    assert_eq!(
-        std::fs::read(output_dir(&fixture).join("manifest.json")).unwrap(),
-        published_manifest
-    );
+    assert_published_as_it_was(&fixture, &published, Some(&published_manifest));
     no_check_folder_left(&fixture);
 
     // The JSON form.
@@ -182,10 +184,7 @@ fn check_names_the_artifact_section_and_function_that_differ() {
         stderr.contains("differs from the published build: hello"),
         "{stderr}"
     );
-    assert_eq!(
-        std::fs::read(output_dir(&fixture).join("hello.wasm")).unwrap(),
-        published
-    );
+    assert_published_as_it_was(&fixture, &published, None);
     no_check_folder_left(&fixture);
 
     let out = wlmake(
@@ -301,12 +300,5 @@ fn an_interrupted_check_leaves_no_temporary_folder_and_the_output_as_it_was() {
     assert_eq!(status.code(), Some(143), "{status}");
     // ... and is gone after SIGTERM; the published build is as it was.
     no_check_folder_left(&fixture);
-    assert_eq!(
-        std::fs::read(output_dir(&fixture).join("hello.wasm")).unwrap(),
-        published
-    );
-    assert_eq!(
-        std::fs::read(output_dir(&fixture).join("manifest.json")).unwrap(),
-        published_manifest
-    );
+    assert_published_as_it_was(&fixture, &published, Some(&published_manifest));
 }
