@@ -212,8 +212,9 @@ fn probe_key(binary: &Path) -> Option<String> {
         .ok()?
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?;
+    // "v2": version lines no longer carry the binary's path (see `without_own_path`).
     let text = format!(
-        "{}\n{}\n{}.{}",
+        "v2\n{}\n{}\n{}.{}",
         binary.display(),
         meta.len(),
         modified.as_secs(),
@@ -244,7 +245,7 @@ pub fn version(binary: &Path, cache_dir: Option<&Path>) -> String {
             } else {
                 out.stdout
             };
-            text.lines().next().unwrap_or_default().trim().to_string()
+            without_own_path(text.lines().next().unwrap_or_default().trim(), binary)
         })
         .unwrap_or_default();
     if version.is_empty() {
@@ -264,6 +265,21 @@ pub fn version(binary: &Path, cache_dir: Option<&Path>) -> String {
         }
     }
     version
+}
+
+/// WasmEdge starts its version line with the path it was started by
+/// (`/opt/x/bin/wasmedge version 0.14.1`). The same binary reached through another
+/// path is the same runtime, and the precompiled cache is keyed by this line, so the
+/// path gives way to the file name (`wasmedge version 0.14.1`).
+fn without_own_path(line: &str, binary: &Path) -> String {
+    let path = binary.display().to_string();
+    match line.strip_prefix(&path) {
+        Some(rest) if rest.starts_with(' ') => {
+            let name = binary.file_name().unwrap_or_default().to_string_lossy();
+            format!("{name}{rest}")
+        }
+        _ => line.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -385,5 +401,20 @@ mod tests {
         );
         assert_eq!(version(&tool, Some(&cache)), "tool 2.0.0 (new)");
         assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 2);
+    }
+
+    #[test]
+    fn the_version_line_names_the_binary_without_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let tool = dir.path().join("wasmedge");
+        write_exec(&tool, "#!/bin/sh\necho \"$0 version 0.14.1\"\n");
+        assert_eq!(version(&tool, None), "wasmedge version 0.14.1");
+        // Reached through another path (a `..` in it), the same line.
+        let other = dir.path().join("sub/../wasmedge");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert_eq!(version(&other, None), "wasmedge version 0.14.1");
+        let plain = dir.path().join("tool");
+        write_exec(&plain, "#!/bin/sh\necho 'tool 1.2.3'\n");
+        assert_eq!(version(&plain, None), "tool 1.2.3");
     }
 }

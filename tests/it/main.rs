@@ -4,6 +4,7 @@ mod abi;
 mod cache;
 mod cli;
 mod container;
+mod guest_files;
 mod interrupt;
 mod libraries;
 mod patch_workflow;
