@@ -170,6 +170,12 @@ pub struct BuildArgs {
     /// difference; the published output stays as it is.
     #[arg(long, conflicts_with_all = ["container", "force"])]
     pub check: bool,
+    /// Also compile the modules ahead of time for the flavor's runtime on this machine
+    /// (Wasmtime's `.cwasm`, WasmEdge's AOT form where the installed WasmEdge makes it),
+    /// beside the `.wasm` and listed in `precompiled.json` with the runtime's version and
+    /// target; `wlmake run` uses them while they match.
+    #[arg(long, conflicts_with = "check")]
+    pub precompile: bool,
 }
 
 /// How `wlmake build` uses the build cache (docs/cache.md).
@@ -245,7 +251,9 @@ pub struct RunArgs {
     /// Run native code compiled ahead of time from the artifact (WasmEdge's AOT form,
     /// Wasmtime's `.cwasm`): compiled once per artifact and runtime version into the
     /// cache (minutes for PHP on WasmEdge), then reused. WasmEdge's interpreter is about
-    /// 100 times slower than its AOT code.
+    /// 100 times slower than its AOT code. Without this flag, a run still uses the
+    /// build's own precompiled artifact (`wlmake build --precompile`) while it matches
+    /// the runtime, and says why when it does not.
     #[arg(long)]
     pub precompiled: bool,
     /// Arguments for the artifact.

@@ -9,8 +9,10 @@ use crate::build::{self, BuildContext, BuildOutcome, CachePolicy, Origin};
 use crate::cli::{BuildArgs, BuildCacheArgs, BuildTarget, FetchArgs, RunArgs, TestArgs};
 use crate::env_vars;
 use crate::error::TestsFailed;
+use crate::output::precompiled::{self, Lookup, Precompiled};
 use crate::output::{Manifest, OutputError, output_dir};
 use crate::recipe::{Recipe, Repository};
+use crate::reporter::Reporter;
 use crate::runtime::{self, Invocation, Kind, Preopen, Runtime};
 use crate::source;
 use crate::store::remote::Remote;
@@ -118,8 +120,12 @@ pub fn identity(session: &Session, target: &BuildTarget) -> Result<()> {
 pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>> {
     if let Some(engine) = &args.container {
         // The container's wlmake uses the mounted cache folder (store included) and the
-        // same cache flags.
-        return super::release::build_in_container(session, args, engine.as_deref()).map(Some);
+        // same cache flags; the runtime that precompiles is this machine's.
+        let outcome = super::release::build_in_container(session, args, engine.as_deref())?;
+        if args.precompile {
+            precompile_build(session, &outcome)?;
+        }
+        return Ok(Some(outcome));
     }
     if args.check {
         return check(session, args).map(|()| None);
@@ -168,6 +174,11 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
     for (flag, count) in &outcome.manifest.warnings {
         session.reporter.line(&format!("warnings {flag}: {count}"));
     }
+    let precompiled = if args.precompile {
+        precompile_build(session, &outcome)?
+    } else {
+        Vec::new()
+    };
     if args.json {
         let origin = match outcome.origin {
             Origin::Built => "built",
@@ -188,6 +199,14 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
                 "size": a.size,
                 "sha256": a.sha256,
             })).collect::<Vec<_>>(),
+            "precompiled": precompiled.iter().map(|p| serde_json::json!({
+                "artifact": p.artifact,
+                "path": outcome.output_dir.join(&p.path),
+                "size": p.size,
+                "sha256": p.sha256,
+                "runtime_version": p.runtime_version,
+                "target": p.target,
+            })).collect::<Vec<_>>(),
             "manifest": outcome.output_dir.join(crate::output::MANIFEST),
             "sbom": outcome.output_dir.join(crate::output::sbom::SBOM),
             "seconds": (start.elapsed().as_secs_f64() * 100.0).round() / 100.0,
@@ -206,7 +225,100 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
             &artifact.sha256[..16]
         );
     }
+    for compiled in &precompiled {
+        println!(
+            "{} ({} bytes, sha256 {}, {} for {})",
+            outcome.output_dir.join(&compiled.path).display(),
+            compiled.size,
+            &compiled.sha256[..16],
+            compiled.runtime_version,
+            compiled.target
+        );
+    }
     Ok(Some(outcome))
+}
+
+/// `wlmake build --precompile`: each module of the build compiled ahead of time for the
+/// flavor's runtime on this machine, into the build's folder and its `precompiled.json`,
+/// unless a matching one is there. A WasmEdge that cannot compile ahead of time (the
+/// test host) is reported and skipped: its runs interpret the `.wasm`.
+fn precompile_build(session: &Session, outcome: &BuildOutcome) -> Result<Vec<Precompiled>> {
+    let manifest = &outcome.manifest;
+    let dir = &outcome.output_dir;
+    let kind = Kind::parse(&manifest.runtime)?;
+    let runtime =
+        Runtime::find(kind).context("`--precompile` compiles with the flavor's runtime")?;
+    let mut listed = Vec::new();
+    let modules = manifest
+        .artifacts
+        .iter()
+        .filter(|a| !a.is_folder() && a.path.ends_with(".wasm"));
+    for artifact in modules {
+        match precompiled::lookup(
+            dir,
+            &artifact.name,
+            &artifact.sha256,
+            kind,
+            &runtime.version,
+        )? {
+            Lookup::Ready(_) => {
+                listed.extend(
+                    precompiled::load(dir)?
+                        .into_iter()
+                        .find(|p| p.artifact == artifact.name && p.runtime == kind.name()),
+                );
+                continue;
+            }
+            Lookup::Stale(why) => session.reporter.info(&format!("{why}: compiling it again")),
+            Lookup::Absent => {}
+        }
+        // Compiled through the machine's precompiled cache: a module compiled for a run
+        // (`run --precompiled`, the suites) is not compiled again, and back.
+        let module = dir.join(&artifact.path);
+        let cached = match precompiled(session, &runtime, &module, &artifact.sha256) {
+            Ok(cached) => cached,
+            Err(error) if kind == Kind::Wasmedge => {
+                session.reporter.warn(&format!(
+                    "{} ({}) cannot compile `{}` ahead of time: {:#}; its runs interpret the `.wasm`",
+                    runtime.binary.display(),
+                    runtime.version,
+                    artifact.path,
+                    error
+                ));
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        let file = precompiled::file_name(&artifact.name, kind);
+        let (temp, _tracked) = crate::interrupt::temp_dir_in(dir, ".precompile-")
+            .with_context(|| format!("cannot create a temporary folder in `{}`", dir.display()))?;
+        let partial = temp.path().join(&file);
+        std::fs::copy(&cached, &partial).with_context(|| {
+            format!(
+                "cannot copy `{}` into `{}`",
+                cached.display(),
+                dir.display()
+            )
+        })?;
+        let (sha256, size) = crate::output::hash_file(&partial)
+            .with_context(|| format!("cannot read `{}`", partial.display()))?;
+        let dest = dir.join(&file);
+        std::fs::rename(&partial, &dest)
+            .with_context(|| format!("cannot write `{}`", dest.display()))?;
+        let entry = Precompiled {
+            artifact: artifact.name.clone(),
+            artifact_sha256: artifact.sha256.clone(),
+            runtime: kind.name().to_string(),
+            runtime_version: runtime.version.clone(),
+            target: precompiled::target(),
+            path: file,
+            size,
+            sha256,
+        };
+        precompiled::record(dir, entry.clone())?;
+        listed.push(entry);
+    }
+    Ok(listed)
 }
 
 /// `wlmake build --check`: rebuilds the recipe in a fresh temporary folder (its libraries
@@ -421,21 +533,40 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
             guest: docroot,
         });
     }
-    let (module, runtime_args) = if args.precompiled {
-        let sha256 = manifest
-            .artifacts
-            .iter()
-            .find(|a| a.name == name)
-            .map(|a| a.sha256.clone())
-            .expect("a verified artifact is in the manifest");
-        let compiled = precompiled(session, &runtime, &module, &sha256)?;
-        let flags = match runtime.kind {
-            Kind::Wasmtime => vec!["--allow-precompiled".to_string()],
-            Kind::Wasmedge => Vec::new(),
-        };
-        (compiled, flags)
-    } else {
-        (module, Vec::new())
+    let sha256 = manifest
+        .artifacts
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| a.sha256.clone())
+        .expect("a verified artifact is in the manifest");
+    // The build's own precompiled form (`build --precompile`) while it matches; else,
+    // with `--precompiled`, one compiled into the cache.
+    let own = match precompiled::lookup(&dir, &name, &sha256, runtime.kind, &runtime.version)? {
+        Lookup::Ready(path) => {
+            tracing::debug!(module = %path.display(), "running the build's precompiled artifact");
+            Some(path)
+        }
+        Lookup::Stale(why) => {
+            let fallback = if args.precompiled {
+                "compiling it into the cache instead"
+            } else {
+                "running the `.wasm` instead"
+            };
+            session.reporter.warn(&format!(
+                "{why}: {fallback}; `wlmake build {} --runtime {} --precompile` makes it again",
+                recipe.id, args.target.runtime
+            ));
+            None
+        }
+        Lookup::Absent => None,
+    };
+    let (module, runtime_args) = match own {
+        Some(compiled) => (compiled, runtime.precompiled_args()),
+        None if args.precompiled => (
+            precompiled(session, &runtime, &module, &sha256)?,
+            runtime.precompiled_args(),
+        ),
+        None => (module, Vec::new()),
     };
     // The recipe's folders (a standard library) are always mounted, after the user's.
     preopens.extend(setting.mounts);

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub mod compare;
+pub mod precompiled;
 pub mod sbom;
 
 pub const MANIFEST: &str = "manifest.json";

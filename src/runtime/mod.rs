@@ -231,6 +231,28 @@ impl Runtime {
         }
     }
 
+    /// The command that compiles `wasm` ahead of time into `out`: Wasmtime's `.cwasm`
+    /// (for this machine's target), WasmEdge's universal `.wasm` (native code in a
+    /// custom section). Runs take it with [`Runtime::precompiled_args`].
+    pub fn precompile_command(&self, wasm: &Path, out: &Path) -> Command {
+        match self.kind {
+            Kind::Wasmtime => Command::new(&self.binary)
+                .arg("compile")
+                .arg(wasm)
+                .arg("-o")
+                .arg(out),
+            Kind::Wasmedge => Command::new(&self.binary).arg("compile").arg(wasm).arg(out),
+        }
+    }
+
+    /// The runtime arguments a run of a precompiled module needs.
+    pub fn precompiled_args(&self) -> Vec<String> {
+        match self.kind {
+            Kind::Wasmtime => vec!["--allow-precompiled".into()],
+            Kind::Wasmedge => Vec::new(),
+        }
+    }
+
     /// The command that runs `module` with `invocation`'s arguments, env and folders.
     pub fn command(&self, module: &Path, invocation: &Invocation) -> Command {
         let mut command = Command::new(&self.binary);

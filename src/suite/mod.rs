@@ -275,6 +275,10 @@ impl NativePhp {
     }
 }
 
+/// The longest a precompile may take: WasmEdge's AOT compile of PHP takes 4 to 26 min
+/// here, depending on the load.
+pub const PRECOMPILE_TIMEOUT: Duration = Duration::from_secs(1800);
+
 /// Compiles `wasm` for `runtime` (Wasmtime's `.cwasm`, WasmEdge's AOT form) into `dest`
 /// unless the same artifact was compiled by the same runtime version before. Returns
 /// whether it compiled.
@@ -292,18 +296,10 @@ pub fn precompile(
     }
     let partial = dest.with_extension("cwasm.partial");
     // Wasmtime writes a `.cwasm`; WasmEdge a `.wasm` with native code in a section.
-    let command = match runtime.kind {
-        crate::runtime::Kind::Wasmtime => Command::new(&runtime.binary)
-            .arg("compile")
-            .arg(wasm)
-            .arg("-o")
-            .arg(&partial),
-        crate::runtime::Kind::Wasmedge => Command::new(&runtime.binary)
-            .arg("compile")
-            .arg(wasm)
-            .arg(&partial),
-    };
-    command.timeout(Duration::from_secs(1800)).run_logged(log)?;
+    runtime
+        .precompile_command(wasm, &partial)
+        .timeout(PRECOMPILE_TIMEOUT)
+        .run_logged(log)?;
     let written = std::fs::rename(&partial, dest).and_then(|()| std::fs::write(&stamp, key));
     written.map_err(|source| ProcessError::Log {
         path: dest.to_path_buf(),

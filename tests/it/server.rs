@@ -26,7 +26,7 @@ pub(crate) fn wlmake() -> std::process::Command {
 }
 
 /// Wasmtime 36: the last line that passes a listening socket to a preview1 program.
-fn wasmtime_36() -> PathBuf {
+pub(crate) fn wasmtime_36() -> PathBuf {
     let path = std::env::var_os("WLMAKE_TEST_WASMTIME_36")
         .map(PathBuf::from)
         .unwrap_or_else(|| "/opt/wlmake/wasmtime-36/wasmtime_cli/wasmtime".into());

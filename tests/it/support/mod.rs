@@ -33,6 +33,15 @@ pub fn wasmedge() -> &'static Path {
         {
             return found;
         }
+        wasmedge_test_host().to_path_buf()
+    })
+}
+
+/// The WasmEdge test host (WasmEdge's socket calls on Wasmtime's embedding API; it has
+/// no ahead-of-time compiler), built once per test run.
+pub fn wasmedge_test_host() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
         let manifest =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wasmedge-test-host/Cargo.toml");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
