@@ -17,6 +17,7 @@ use crate::recipe::graph::GraphError;
 use crate::release::ReleaseError;
 use crate::runtime::RuntimeError;
 use crate::runtime::abi::AbiError;
+use crate::runtime::precompile::PrecompileError;
 use crate::source::SourceError;
 use crate::store::StoreError;
 use crate::store::remote::RemoteError;
@@ -107,6 +108,7 @@ fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
         CheckError,
         ScaffoldError,
         ProcessError,
+        PrecompileError,
         ToolchainError,
         OutputError,
         RuntimeError,

@@ -7,9 +7,9 @@ use super::Session;
 use crate::bench::{self, Report, Setup};
 use crate::cli::BenchArgs;
 use crate::reporter::Reporter;
-use crate::runtime::{Kind, Runtime};
+use crate::runtime::{Kind, Runtime, precompile};
 use crate::source;
-use crate::suite::{self, NativePhp};
+use crate::suite::NativePhp;
 
 pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
     let repo = session.repository()?;
@@ -51,22 +51,18 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
     )
     .with_context(|| format!("cannot prepare the source of `{}`", recipe.id))?;
 
-    let precompiled = match kind {
-        Kind::Wasmtime => Some(work.join("php.cwasm")),
-        Kind::Wasmedge if args.aot => Some(work.join("php.aot.wasm")),
-        Kind::Wasmedge => None,
-    };
-    if let Some(dest) = &precompiled {
+    let precompiled = if kind == Kind::Wasmtime || args.aot {
         session.reporter.step("precompile php");
-        suite::precompile(
+        Some(precompile::cached(
+            session.cache()?.root(),
             &runtime,
             &module,
             &artifact.sha256,
-            dest,
-            &work.join("compile.log"),
-        )
-        .with_context(|| format!("cannot precompile `{}`", module.display()))?;
-    }
+            &session.reporter,
+        )?)
+    } else {
+        None
+    };
 
     let setup = Setup {
         runtime: &runtime,

@@ -13,7 +13,7 @@ use crate::output::precompiled::{self, Lookup, Precompiled};
 use crate::output::{Manifest, OutputError, output_dir};
 use crate::recipe::{Recipe, Repository};
 use crate::reporter::Reporter;
-use crate::runtime::{self, Invocation, Kind, Preopen, Runtime};
+use crate::runtime::{self, Invocation, Kind, Preopen, Runtime, precompile};
 use crate::source;
 use crate::store::remote::Remote;
 use crate::toolchain;
@@ -275,7 +275,13 @@ fn precompile_build(session: &Session, outcome: &BuildOutcome) -> Result<Vec<Pre
         // Compiled through the machine's precompiled cache: a module compiled for a run
         // (`run --precompiled`, the suites) is not compiled again, and back.
         let module = dir.join(&artifact.path);
-        let cached = match precompiled(session, &runtime, &module, &artifact.sha256) {
+        let cached = match precompile::cached(
+            session.cache()?.root(),
+            &runtime,
+            &module,
+            &artifact.sha256,
+            &session.reporter,
+        ) {
             Ok(cached) => cached,
             Err(error) if kind == Kind::Wasmedge => {
                 session.reporter.warn(&format!(
@@ -287,7 +293,7 @@ fn precompile_build(session: &Session, outcome: &BuildOutcome) -> Result<Vec<Pre
                 ));
                 continue;
             }
-            Err(error) => return Err(error),
+            Err(error) => return Err(error.into()),
         };
         let file = precompiled::file_name(&artifact.name, kind);
         let (temp, _tracked) = crate::interrupt::temp_dir_in(dir, ".precompile-")
@@ -563,7 +569,13 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
     let (module, runtime_args) = match own {
         Some(compiled) => (compiled, runtime.precompiled_args()),
         None if args.precompiled => (
-            precompiled(session, &runtime, &module, &sha256)?,
+            precompile::cached(
+                session.cache()?.root(),
+                &runtime,
+                &module,
+                &sha256,
+                &session.reporter,
+            )?,
             runtime.precompiled_args(),
         ),
         None => (module, Vec::new()),
@@ -581,45 +593,6 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
         ..Invocation::default()
     };
     Err(runtime.command(&module, &invocation).exec().into())
-}
-
-/// The artifact compiled ahead of time for `runtime`, from the cache
-/// (`<cache>/precompiled-v1/`, keyed by the artifact's sha256 and the runtime's
-/// version), compiled first when it is not there.
-fn precompiled(
-    session: &Session,
-    runtime: &Runtime,
-    module: &Path,
-    sha256: &str,
-) -> Result<std::path::PathBuf> {
-    use sha2::{Digest, Sha256};
-    let folder = session.cache()?.root().join("precompiled-v1");
-    std::fs::create_dir_all(&folder)
-        .with_context(|| format!("cannot create `{}`", folder.display()))?;
-    let version = hex::encode(Sha256::digest(runtime.version.as_bytes()));
-    let (kind, extension) = match runtime.kind {
-        Kind::Wasmtime => ("wasmtime", "cwasm"),
-        Kind::Wasmedge => ("wasmedge", "wasm"),
-    };
-    let base = format!("{kind}-{}-{}", &sha256[..16], &version[..12]);
-    let dest = folder.join(format!("{base}.{extension}"));
-    let _lock = source::lock_exclusive(&folder.join(format!("{base}.lock")))?;
-    if !dest.with_extension("cwasm.key").is_file() {
-        eprintln!(
-            "precompiling {} for {} (once per artifact and runtime version; minutes for a large module)",
-            module.display(),
-            runtime.version
-        );
-    }
-    crate::suite::precompile(
-        runtime,
-        module,
-        sha256,
-        &dest,
-        &folder.join(format!("{base}.log")),
-    )
-    .with_context(|| format!("cannot precompile `{}`", module.display()))?;
-    Ok(dest)
 }
 
 /// The folder artifacts to mount (each checked against the manifest) and the recipe's

@@ -102,6 +102,7 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
         &layout,
         &timeout_program,
         &plan,
+        session.cache()?.root(),
     )?;
     let stale = list.missing_in(&layout.tree());
     if !stale.is_empty() {

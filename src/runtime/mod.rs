@@ -2,6 +2,7 @@
 
 pub mod abi;
 pub mod discover;
+pub mod precompile;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use crate::env_vars::{WLMAKE_PHP, WLMAKE_SUITE_TIME_LIMIT};
 use crate::process::{Command, ProcessError, which};
 use crate::reporter::Reporter;
-use crate::runtime::{Preopen, Runtime};
+use crate::runtime::Preopen;
 
 /// Seconds a test may run when `--timeout` is not given: run-tests.php's own default.
 /// Some tests take 20-30 s on a loaded machine (100,000 failed includes, each a WASI
@@ -184,9 +184,6 @@ impl Layout {
     pub fn wrapper(&self, artifact: &str) -> PathBuf {
         self.root.join("bin").join(artifact)
     }
-    pub fn module(&self, artifact: &str) -> PathBuf {
-        self.root.join(format!("{artifact}.cwasm"))
-    }
     pub fn results(&self) -> PathBuf {
         self.root.join("results.txt")
     }
@@ -273,39 +270,6 @@ impl NativePhp {
             .stdout;
         Ok(Self { binary, version })
     }
-}
-
-/// The longest a precompile may take: WasmEdge's AOT compile of PHP takes 4 to 26 min
-/// here, depending on the load.
-pub const PRECOMPILE_TIMEOUT: Duration = Duration::from_secs(1800);
-
-/// Compiles `wasm` for `runtime` (Wasmtime's `.cwasm`, WasmEdge's AOT form) into `dest`
-/// unless the same artifact was compiled by the same runtime version before. Returns
-/// whether it compiled.
-pub fn precompile(
-    runtime: &Runtime,
-    wasm: &Path,
-    sha256: &str,
-    dest: &Path,
-    log: &Path,
-) -> Result<bool, crate::process::ProcessError> {
-    let stamp = dest.with_extension("cwasm.key");
-    let key = format!("{sha256} {}\n", runtime.version);
-    if dest.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|k| k == key) {
-        return Ok(false);
-    }
-    let partial = dest.with_extension("cwasm.partial");
-    // Wasmtime writes a `.cwasm`; WasmEdge a `.wasm` with native code in a section.
-    runtime
-        .precompile_command(wasm, &partial)
-        .timeout(PRECOMPILE_TIMEOUT)
-        .run_logged(log)?;
-    let written = std::fs::rename(&partial, dest).and_then(|()| std::fs::write(&stamp, key));
-    written.map_err(|source| ProcessError::Log {
-        path: dest.to_path_buf(),
-        source,
-    })?;
-    Ok(true)
 }
 
 /// Writes an executable script, only when its text changed.

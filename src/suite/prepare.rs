@@ -11,7 +11,7 @@ use crate::output::Manifest;
 use crate::patch;
 use crate::recipe::{Recipe, Repository};
 use crate::reporter::Reporter;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, precompile};
 use crate::source::{self, Cache, FetchOptions};
 
 /// A fresh copy of the recipe's source with its patches: the tree the build compiled,
@@ -49,6 +49,7 @@ pub fn executables(
     layout: &Layout,
     timeout_program: &Path,
     plan: &Plan,
+    cache_root: &Path,
 ) -> Result<bool> {
     let preopens = super::preopens(layout, &plan.selections);
     let mut cgi = false;
@@ -60,15 +61,13 @@ pub fn executables(
             continue;
         };
         reporter.step(&format!("precompile {name}"));
-        let module = layout.module(name);
-        super::precompile(
+        let module = precompile::cached(
+            cache_root,
             runtime,
             &output_dir.join(&artifact.path),
             &artifact.sha256,
-            &module,
-            &layout.step_log("compile"),
-        )
-        .with_context(|| format!("cannot precompile `{}`", artifact.path))?;
+            reporter,
+        )?;
         let wrapper = Wrapper {
             label: format!("{name} of {} on {}", recipe.id, runtime.kind.name()),
             timeout_program: timeout_program.to_path_buf(),
