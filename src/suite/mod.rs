@@ -205,7 +205,9 @@ impl Layout {
     pub fn markers(&self) -> Vec<String> {
         vec![
             self.root.join("bin").display().to_string() + "/",
-            self.root.display().to_string() + "/php",
+            // Every runtime process preopens the source tree (the module itself lives in
+            // the machine's precompiled cache, shared with other runs).
+            self.tree().display().to_string() + "::",
             self.driver().display().to_string(),
         ]
     }

@@ -1,8 +1,8 @@
 //! Stopping what a run left behind. `run-tests.php` kills only the shell it started when
 //! its own limit fires, and a run stopped by wlmake's overall limit leaves its workers;
 //! the runtime processes under them would spin on. Processes are found by a marker in
-//! their command line: a path inside the suite folder (the module, the wrapper, the
-//! driver), so only this run's processes match.
+//! their command line: a path inside the suite folder (the wrapper, the preopened source
+//! tree, the driver), so only this run's processes match.
 
 use std::time::Duration;
 
