@@ -238,93 +238,18 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
     Ok(Some(outcome))
 }
 
-/// `wlmake build --precompile`: each module of the build compiled ahead of time for the
-/// flavor's runtime on this machine, into the build's folder and its `precompiled.json`,
-/// unless a matching one is there. A WasmEdge that cannot compile ahead of time (the
-/// test host) is reported and skipped: its runs interpret the `.wasm`.
+/// `wlmake build --precompile` with the flavor's runtime on this machine.
 fn precompile_build(session: &Session, outcome: &BuildOutcome) -> Result<Vec<Precompiled>> {
-    let manifest = &outcome.manifest;
-    let dir = &outcome.output_dir;
-    let kind = Kind::parse(&manifest.runtime)?;
+    let kind = Kind::parse(&outcome.manifest.runtime)?;
     let runtime =
         Runtime::find(kind).context("`--precompile` compiles with the flavor's runtime")?;
-    let mut listed = Vec::new();
-    let modules = manifest
-        .artifacts
-        .iter()
-        .filter(|a| !a.is_folder() && a.path.ends_with(".wasm"));
-    for artifact in modules {
-        match precompiled::lookup(
-            dir,
-            &artifact.name,
-            &artifact.sha256,
-            kind,
-            &runtime.version,
-        )? {
-            Lookup::Ready(_) => {
-                listed.extend(
-                    precompiled::load(dir)?
-                        .into_iter()
-                        .find(|p| p.artifact == artifact.name && p.runtime == kind.name()),
-                );
-                continue;
-            }
-            Lookup::Stale(why) => session.reporter.info(&format!("{why}: compiling it again")),
-            Lookup::Absent => {}
-        }
-        // Compiled through the machine's precompiled cache: a module compiled for a run
-        // (`run --precompiled`, the suites) is not compiled again, and back.
-        let module = dir.join(&artifact.path);
-        let cached = match precompile::cached(
-            session.cache()?.root(),
-            &runtime,
-            &module,
-            &artifact.sha256,
-            &session.reporter,
-        ) {
-            Ok(cached) => cached,
-            Err(error) if kind == Kind::Wasmedge => {
-                session.reporter.warn(&format!(
-                    "{} ({}) cannot compile `{}` ahead of time: {:#}; its runs interpret the `.wasm`",
-                    runtime.binary.display(),
-                    runtime.version,
-                    artifact.path,
-                    error
-                ));
-                continue;
-            }
-            Err(error) => return Err(error.into()),
-        };
-        let file = precompiled::file_name(&artifact.name, kind);
-        let (temp, _tracked) = crate::interrupt::temp_dir_in(dir, ".precompile-")
-            .with_context(|| format!("cannot create a temporary folder in `{}`", dir.display()))?;
-        let partial = temp.path().join(&file);
-        std::fs::copy(&cached, &partial).with_context(|| {
-            format!(
-                "cannot copy `{}` into `{}`",
-                cached.display(),
-                dir.display()
-            )
-        })?;
-        let (sha256, size) = crate::output::hash_file(&partial)
-            .with_context(|| format!("cannot read `{}`", partial.display()))?;
-        let dest = dir.join(&file);
-        std::fs::rename(&partial, &dest)
-            .with_context(|| format!("cannot write `{}`", dest.display()))?;
-        let entry = Precompiled {
-            artifact: artifact.name.clone(),
-            artifact_sha256: artifact.sha256.clone(),
-            runtime: kind.name().to_string(),
-            runtime_version: runtime.version.clone(),
-            target: precompiled::target(),
-            path: file,
-            size,
-            sha256,
-        };
-        precompiled::record(dir, entry.clone())?;
-        listed.push(entry);
-    }
-    Ok(listed)
+    Ok(precompiled::write_beside(
+        &outcome.output_dir,
+        &outcome.manifest,
+        &runtime,
+        session.cache()?.root(),
+        &session.reporter,
+    )?)
 }
 
 /// `wlmake build --check`: rebuilds the recipe in a fresh temporary folder (its libraries

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{OutputError, hash_file};
-use crate::runtime::Kind;
+use super::{Manifest, OutputError, hash_file};
+use crate::reporter::Reporter;
+use crate::runtime::precompile::{self, PrecompileError};
+use crate::runtime::{Kind, Runtime};
 
 /// The list of precompiled artifacts, beside `manifest.json`.
 pub const PRECOMPILED: &str = "precompiled.json";
@@ -155,6 +157,92 @@ pub fn lookup(
         ))),
         Err(_) => Ok(Lookup::Stale(format!("`{}` is missing", entry.path))),
     }
+}
+
+/// Each module of the build in `dir` compiled ahead of time for `runtime`, into `dir`
+/// and its list, unless a matching one is there. Compiling goes through the machine's
+/// precompiled cache under `cache_root` (a module compiled for a run or a suite is
+/// copied, not compiled again). A WasmEdge that cannot compile ahead of time (the test
+/// host) is reported and skipped: its runs interpret the `.wasm`. Returns the list's
+/// entries for the modules.
+pub fn write_beside(
+    dir: &Path,
+    manifest: &Manifest,
+    runtime: &Runtime,
+    cache_root: &Path,
+    reporter: &dyn Reporter,
+) -> Result<Vec<Precompiled>, PrecompileError> {
+    let kind = runtime.kind;
+    let write = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PrecompileError::Write { path, source }
+    };
+    let mut listed = Vec::new();
+    let modules = manifest
+        .artifacts
+        .iter()
+        .filter(|a| !a.is_folder() && a.path.ends_with(".wasm"));
+    for artifact in modules {
+        match lookup(
+            dir,
+            &artifact.name,
+            &artifact.sha256,
+            kind,
+            &runtime.version,
+        )? {
+            Lookup::Ready(_) => {
+                listed.extend(
+                    load(dir)?
+                        .into_iter()
+                        .find(|p| p.artifact == artifact.name && p.runtime == kind.name()),
+                );
+                continue;
+            }
+            Lookup::Stale(why) => reporter.info(&format!("{why}: compiling it again")),
+            Lookup::Absent => {}
+        }
+        let module = dir.join(&artifact.path);
+        let cached = match precompile::cached(
+            cache_root,
+            runtime,
+            &module,
+            &artifact.sha256,
+            reporter,
+        ) {
+            Ok(cached) => cached,
+            Err(PrecompileError::Compile { log, .. }) if kind == Kind::Wasmedge => {
+                reporter.warn(&format!(
+                    "{} cannot compile `{}` ahead of time (log: {}): its runs interpret the `.wasm`",
+                    runtime.version,
+                    artifact.path,
+                    log.display()
+                ));
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        let file = file_name(&artifact.name, kind);
+        let (temp, _tracked) =
+            crate::interrupt::temp_dir_in(dir, ".precompile-").map_err(write(dir))?;
+        let partial = temp.path().join(&file);
+        std::fs::copy(&cached, &partial).map_err(write(&partial))?;
+        let (sha256, size) = hash_file(&partial).map_err(write(&partial))?;
+        let dest = dir.join(&file);
+        std::fs::rename(&partial, &dest).map_err(write(&dest))?;
+        let entry = Precompiled {
+            artifact: artifact.name.clone(),
+            artifact_sha256: artifact.sha256.clone(),
+            runtime: kind.name().to_string(),
+            runtime_version: runtime.version.clone(),
+            target: target(),
+            path: file,
+            size,
+            sha256,
+        };
+        record(dir, entry.clone())?;
+        listed.push(entry);
+    }
+    Ok(listed)
 }
 
 fn short(sha256: &str) -> &str {

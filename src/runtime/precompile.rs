@@ -23,10 +23,11 @@ pub const TIMEOUT: Duration = Duration::from_secs(1800);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrecompileError {
-    #[error("cannot precompile `{}` with {runtime}", module.display())]
+    #[error("cannot precompile `{}` with {runtime} (log: {})", module.display(), log.display())]
     Compile {
         module: PathBuf,
         runtime: String,
+        log: PathBuf,
         #[source]
         source: Box<ProcessError>,
     },
@@ -38,6 +39,8 @@ pub enum PrecompileError {
     },
     #[error(transparent)]
     Lock(#[from] SourceError),
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
 }
 
 impl PrecompileError {
@@ -50,6 +53,7 @@ impl PrecompileError {
                 )
             }),
             Self::Lock(error) => error.hint(),
+            Self::Output(error) => error.hint(),
             Self::Write { .. } => None,
         }
     }
@@ -103,6 +107,7 @@ pub fn cached(
         .map_err(|source| PrecompileError::Compile {
             module: module.to_path_buf(),
             runtime: runtime.version.clone(),
+            log: log.clone(),
             source: Box::new(source),
         })?;
     let written = std::fs::rename(&partial, &dest).and_then(|()| std::fs::write(&stamp, key));
