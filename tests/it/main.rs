@@ -9,6 +9,7 @@ mod interrupt;
 mod libraries;
 mod patch_workflow;
 mod pipeline;
+mod python_server;
 mod recipes;
 mod release;
 mod repro;
