@@ -3,8 +3,10 @@
 //! through WasmEdge's socket calls (our socket layer, lib/wasmedge-sockets), as `php -S`
 //! does (tests/it/server.rs). CPython on WASI has no threads, so the server is
 //! `http.server.HTTPServer`, not the ThreadingHTTPServer of `-m http.server`
-//! (docs/port-python-3.11.md, "Server sockets"). WasmEdge runs Python's AOT form
-//! (`--precompiled`): its interpreter is about 100 times slower.
+//! (docs/port-python-3.11.md, "Server sockets"). A real WasmEdge runs Python's AOT form
+//! (`--precompiled`): its interpreter is about 100 times slower. WasmEdge: a real
+//! `wasmedge` named by `WLMAKE_WASMEDGE` or found on PATH, else the test host in
+//! tests/wasmedge-test-host (see tests/it/server.rs).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -35,11 +37,22 @@ fn prepare() {
     });
 }
 
+/// `--precompiled` on a real WasmEdge; the test host (tests/wasmedge-test-host, on
+/// Wasmtime's compiler, which caches its own code) has no `compile` command.
+fn precompiled_flag() -> Option<&'static str> {
+    let (_, binary) = Flavor::Wasmedge.binary();
+    let test_host = binary
+        .file_name()
+        .is_some_and(|name| name == "wasmedge-test-host");
+    (!test_host).then_some("--precompiled")
+}
+
 fn precompile() {
     let (variable, binary) = Flavor::Wasmedge.binary();
     let out = wlmake()
         .env(variable, binary)
-        .args(["run", PYTHON, "--runtime", "wasmedge", "--precompiled"])
+        .args(["run", PYTHON, "--runtime", "wasmedge"])
+        .args(precompiled_flag())
         .args([
             "--",
             "-c",
@@ -69,7 +82,8 @@ impl Server {
         let (variable, binary) = Flavor::Wasmedge.binary();
         let child = wlmake()
             .env(variable, binary)
-            .args(["run", PYTHON, "--runtime", "wasmedge", "--precompiled"])
+            .args(["run", PYTHON, "--runtime", "wasmedge"])
+            .args(precompiled_flag())
             .arg("--dir")
             .arg(format!("{}::/srv", docroot.display()))
             .args(["--", "-c", SERVE, "/srv"])
@@ -176,4 +190,75 @@ fn python_http_server_on_wasmedge_ipv4_loopback() {
 #[test]
 fn python_http_server_on_wasmedge_ipv6_loopback() {
     serves_a_folder_on("::1");
+}
+
+/// The socket imports (name, parameter count) of python.wasm for a flavor.
+fn socket_imports(flavor: Flavor) -> Vec<(String, usize)> {
+    let file = crate::server::repo_root()
+        .join("build-output")
+        .join(PYTHON)
+        .join(flavor.runtime())
+        .join("python.wasm");
+    let out = wlmake()
+        .args(["inspect", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|import| import["name"].as_str().unwrap().starts_with("sock_"))
+        .map(|import| {
+            (
+                import["name"].as_str().unwrap().to_string(),
+                import["signature"]["params"].as_array().unwrap().len(),
+            )
+        })
+        .collect()
+}
+
+/// The socket layer is linked into the WasmEdge flavor only: it opens sockets with
+/// WasmEdge's calls (2-parameter `sock_accept`); the Wasmtime flavor keeps wasi-libc's
+/// standard calls and none of WasmEdge's.
+#[test]
+fn python_flavors_import_only_their_runtimes_socket_calls() {
+    ensure_built(PYTHON, Flavor::Wasmedge);
+    ensure_built(PYTHON, Flavor::Wasmtime);
+    let wasmedge = socket_imports(Flavor::Wasmedge);
+    for call in [
+        "sock_open",
+        "sock_bind",
+        "sock_listen",
+        "sock_getaddrinfo",
+        "sock_getlocaladdr",
+    ] {
+        assert!(
+            wasmedge.iter().any(|(name, _)| name == call),
+            "python for wasmedge lacks {call}: {wasmedge:?}"
+        );
+    }
+    assert!(
+        wasmedge.contains(&("sock_accept".into(), 2)),
+        "{wasmedge:?}"
+    );
+
+    let wasmtime = socket_imports(Flavor::Wasmtime);
+    let standard = ["sock_accept", "sock_recv", "sock_send", "sock_shutdown"];
+    assert!(
+        wasmtime
+            .iter()
+            .all(|(name, _)| standard.contains(&name.as_str())),
+        "python for wasmtime imports WasmEdge calls: {wasmtime:?}"
+    );
+    assert!(
+        wasmtime.contains(&("sock_accept".into(), 3)),
+        "{wasmtime:?}"
+    );
 }
