@@ -10,6 +10,7 @@ mod libraries;
 mod patch_workflow;
 mod pipeline;
 mod precompile;
+mod python_server;
 mod recipes;
 mod release;
 mod repro;

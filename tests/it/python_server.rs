@@ -1,0 +1,264 @@
+//! Python's `http.server` served from WebAssembly on WasmEdge: real HTTP requests on
+//! 127.0.0.1 and ::1. The WasmEdge flavor of python/python-3.11.2 opens its own sockets
+//! through WasmEdge's socket calls (our socket layer, lib/wasmedge-sockets), as `php -S`
+//! does (tests/it/server.rs). CPython on WASI has no threads, so the server is
+//! `http.server.HTTPServer`, not the ThreadingHTTPServer of `-m http.server`
+//! (docs/port-python-3.11.md, "Server sockets"). A real WasmEdge runs Python's AOT form
+//! (`--precompiled`): its interpreter is about 100 times slower. WasmEdge: a real
+//! `wasmedge` named by `WLMAKE_WASMEDGE` or found on PATH, else the test host in
+//! tests/wasmedge-test-host (see tests/it/server.rs).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::server::{Flavor, ensure_built, free_port, wlmake};
+
+const PYTHON: &str = "python/python-3.11.2";
+
+/// `http.server.test` with the single-threaded HTTPServer: it picks the address family
+/// from the bind address (getaddrinfo), as `-m http.server --bind` does. Arguments:
+/// the folder to serve, the port, the address.
+const SERVE: &str = "import functools, http.server as s, sys; \
+s.test(functools.partial(s.SimpleHTTPRequestHandler, directory=sys.argv[1]), \
+s.HTTPServer, port=int(sys.argv[2]), bind=sys.argv[3])";
+
+/// Builds the WasmEdge flavor and compiles python.wasm ahead of time, once per test run
+/// (minutes the first time, then cached), so that a server's start is not the compile.
+/// The tests wait here for each other: two compiles at once would write the same file.
+fn prepare() {
+    static PREPARED: OnceLock<()> = OnceLock::new();
+    PREPARED.get_or_init(|| {
+        ensure_built(PYTHON, Flavor::Wasmedge);
+        precompile();
+    });
+}
+
+/// `--precompiled` on a real WasmEdge; the test host (tests/wasmedge-test-host, on
+/// Wasmtime's compiler, which caches its own code) has no `compile` command.
+fn precompiled_flag() -> Option<&'static str> {
+    let (_, binary) = Flavor::Wasmedge.binary();
+    let test_host = binary
+        .file_name()
+        .is_some_and(|name| name == "wasmedge-test-host");
+    (!test_host).then_some("--precompiled")
+}
+
+fn precompile() {
+    let (variable, binary) = Flavor::Wasmedge.binary();
+    let out = wlmake()
+        .env(variable, binary)
+        .args(["run", PYTHON, "--runtime", "wasmedge"])
+        .args(precompiled_flag())
+        .args([
+            "--",
+            "-c",
+            "import http.server, socket; print(socket.has_ipv6)",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "precompiling failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "True\n");
+}
+
+/// A running `wlmake run python ... -c SERVE` (wlmake execs the runtime): killed when
+/// dropped, also when an assertion fails.
+struct Server {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Server {
+    fn start(ip: &str, docroot: &Path) -> Self {
+        let port = free_port(ip);
+        let address = SocketAddr::new(ip.parse().unwrap(), port);
+        let (variable, binary) = Flavor::Wasmedge.binary();
+        let child = wlmake()
+            .env(variable, binary)
+            .args(["run", PYTHON, "--runtime", "wasmedge"])
+            .args(precompiled_flag())
+            .arg("--dir")
+            .arg(format!("{}::/srv", docroot.display()))
+            .args(["--", "-c", SERVE, "/srv"])
+            .arg(port.to_string())
+            .arg(ip)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut server = Self { child, address };
+        server.wait_until_ready();
+        server
+    }
+
+    fn wait_until_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the server exited early with {status}");
+            }
+            if TcpStream::connect_timeout(&self.address, Duration::from_millis(200)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the server did not listen on {} within 60 s", self.address);
+    }
+
+    /// One HTTP/1.0 GET; returns (status code, headers, body).
+    fn get(&self, path: &str) -> (u16, String, String) {
+        let mut stream = TcpStream::connect_timeout(&self.address, Duration::from_secs(5)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let request = format!("GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.address);
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let response = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        (status, head.to_string(), body.to_string())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A file, a missing file, the folder's listing and a subfolder's listing.
+fn serves_a_folder_on(ip: &str) {
+    prepare();
+    let docroot = tempfile::Builder::new()
+        .prefix("wlmake-python-server-")
+        .tempdir()
+        .unwrap();
+    std::fs::write(docroot.path().join("hello.txt"), "hello from wasi\n").unwrap();
+    std::fs::create_dir(docroot.path().join("notes")).unwrap();
+    std::fs::write(docroot.path().join("notes/todo.md"), "- serve\n").unwrap();
+    let server = Server::start(ip, docroot.path());
+
+    let (status, head, body) = server.get("/hello.txt");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "hello from wasi\n"),
+        "{head}"
+    );
+    assert!(head.contains("Server: SimpleHTTP/"), "{head}");
+    assert!(head.contains("Content-Length: 16"), "{head}");
+
+    let (status, _, body) = server.get("/missing.html");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("File not found"), "{body}");
+
+    let (status, head, body) = server.get("/");
+    assert_eq!(status, 200, "{head}\n{body}");
+    assert!(body.contains("Directory listing for /"), "{body}");
+    assert!(
+        body.contains("<a href=\"hello.txt\">hello.txt</a>"),
+        "{body}"
+    );
+    assert!(body.contains("<a href=\"notes/\">notes/</a>"), "{body}");
+
+    let (status, _, body) = server.get("/notes/");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<a href=\"todo.md\">todo.md</a>"), "{body}");
+
+    let (status, _, body) = server.get("/notes/todo.md");
+    assert_eq!((status, body.as_str()), (200, "- serve\n"));
+}
+
+#[test]
+fn python_http_server_on_wasmedge_ipv4_loopback() {
+    serves_a_folder_on("127.0.0.1");
+}
+
+#[test]
+fn python_http_server_on_wasmedge_ipv6_loopback() {
+    serves_a_folder_on("::1");
+}
+
+/// The socket imports (name, parameter count) of python.wasm for a flavor.
+fn socket_imports(flavor: Flavor) -> Vec<(String, usize)> {
+    let file = crate::server::repo_root()
+        .join("build-output")
+        .join(PYTHON)
+        .join(flavor.runtime())
+        .join("python.wasm");
+    let out = wlmake()
+        .args(["inspect", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|import| import["name"].as_str().unwrap().starts_with("sock_"))
+        .map(|import| {
+            (
+                import["name"].as_str().unwrap().to_string(),
+                import["signature"]["params"].as_array().unwrap().len(),
+            )
+        })
+        .collect()
+}
+
+/// The socket layer is linked into the WasmEdge flavor only: it opens sockets with
+/// WasmEdge's calls (2-parameter `sock_accept`); the Wasmtime flavor keeps wasi-libc's
+/// standard calls and none of WasmEdge's.
+#[test]
+fn python_flavors_import_only_their_runtimes_socket_calls() {
+    ensure_built(PYTHON, Flavor::Wasmedge);
+    ensure_built(PYTHON, Flavor::Wasmtime);
+    let wasmedge = socket_imports(Flavor::Wasmedge);
+    for call in [
+        "sock_open",
+        "sock_bind",
+        "sock_listen",
+        "sock_getaddrinfo",
+        "sock_getlocaladdr",
+    ] {
+        assert!(
+            wasmedge.iter().any(|(name, _)| name == call),
+            "python for wasmedge lacks {call}: {wasmedge:?}"
+        );
+    }
+    assert!(
+        wasmedge.contains(&("sock_accept".into(), 2)),
+        "{wasmedge:?}"
+    );
+
+    let wasmtime = socket_imports(Flavor::Wasmtime);
+    let standard = ["sock_accept", "sock_recv", "sock_send", "sock_shutdown"];
+    assert!(
+        wasmtime
+            .iter()
+            .all(|(name, _)| standard.contains(&name.as_str())),
+        "python for wasmtime imports WasmEdge calls: {wasmtime:?}"
+    );
+    assert!(
+        wasmtime.contains(&("sock_accept".into(), 3)),
+        "{wasmtime:?}"
+    );
+}
