@@ -240,10 +240,15 @@ pub fn hash_folder(dir: &Path) -> std::io::Result<(String, u64, u64)> {
     let mut total = 0;
     for relative in &files {
         let (sha256, size) = hash_file(&dir.join(relative))?;
-        hasher.update(format!("{relative}\0{size}\0{sha256}\n").as_bytes());
+        hasher.update(tree_line(relative, size, &sha256).as_bytes());
         total += size;
     }
     Ok((hex::encode(hasher.finalize()), total, files.len() as u64))
+}
+
+/// One file's line in a folder's tree hash ([`hash_folder`]).
+pub fn tree_line(relative: &str, size: u64, sha256: &str) -> String {
+    format!("{relative}\0{size}\0{sha256}\n")
 }
 
 /// Copies a folder's files (no links) into `to`.

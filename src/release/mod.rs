@@ -4,7 +4,8 @@
 //! - The matrix is every release recipe (not `lib/`) times its runtimes, in GitHub
 //!   Actions' `{"include": [...]}` form.
 //! - Release assets are the `.wasm` artifacts of `build-output/` under release names
-//!   (`php-cgi-7.4.32-wasmedge.wasm`), each build's manifest
+//!   (`php-cgi-7.4.32-wasmedge.wasm`), folder artifacts as reproducible archives
+//!   (`stdlib-3.11.2-wasmtime.tar.gz`), each build's manifest
 //!   (`php-7.4.32-wasmedge.manifest.json`), its SBOM and a `SHA256SUMS` file; every
 //!   artifact is checked against its manifest's sha256 while it is copied, and the folder
 //!   appears whole or not at all.
@@ -254,8 +255,12 @@ pub struct Asset {
     /// The file name in the release folder.
     pub name: String,
     pub source: PathBuf,
-    /// For artifacts: the manifest that vouches for it, its sha256 and size.
+    /// For artifacts: the manifest that vouches for it, its sha256 and size (for a
+    /// folder: its tree hash and the size of its files).
     pub expected: Option<(PathBuf, String, u64)>,
+    /// A folder artifact (a standard library), written as a reproducible `.tar.gz`
+    /// whose one top folder is named `top`.
+    pub archive: Option<String>,
 }
 
 /// A file written to the release folder.
@@ -320,7 +325,7 @@ pub fn assets_of(root: &Path, repo: &Repository, selection: &Selection) -> Resul
         let suffix = format!("{}-{}", recipe.version, manifest.runtime);
         let mut wanted = Vec::new();
         for artifact in &manifest.artifacts {
-            if !artifact.path.ends_with(".wasm") {
+            if !artifact.path.ends_with(".wasm") && !artifact.is_folder() {
                 continue;
             }
             let relative = Path::new(&artifact.path);
@@ -334,14 +339,20 @@ pub fn assets_of(root: &Path, repo: &Repository, selection: &Selection) -> Resul
                 ))
                 .into());
             }
+            let (extension, archive) = if artifact.is_folder() {
+                ("tar.gz", Some(artifact.name.clone()))
+            } else {
+                ("wasm", None)
+            };
             wanted.push(Asset {
-                name: format!("{}-{suffix}.wasm", artifact.name),
+                name: format!("{}-{suffix}.{extension}", artifact.name),
                 source: dir.join(relative),
                 expected: Some((
                     manifest_path.clone(),
                     artifact.sha256.clone(),
                     artifact.size,
                 )),
+                archive,
             });
         }
         if wanted.is_empty() {
@@ -351,6 +362,7 @@ pub fn assets_of(root: &Path, repo: &Repository, selection: &Selection) -> Resul
             name: format!("{}-{suffix}.manifest.json", recipe.name),
             source: manifest_path.clone(),
             expected: None,
+            archive: None,
         });
         // The bill of materials, when the build wrote one (builds since it exists do).
         let sbom = dir.join(crate::output::sbom::SBOM);
@@ -359,6 +371,7 @@ pub fn assets_of(root: &Path, repo: &Repository, selection: &Selection) -> Resul
                 name: format!("{}-{suffix}.sbom.spdx.json", recipe.name),
                 source: sbom,
                 expected: None,
+                archive: None,
             });
         }
         for asset in wanted {
@@ -453,6 +466,124 @@ fn copy_hashed(from: &Path, to: &Path) -> Result<(String, u64), ReleaseError> {
     Ok((hex::encode(hasher.finalize()), size))
 }
 
+/// The time, owner and mode every archive entry gets: the same folder always makes the
+/// same bytes.
+const ARCHIVE_MTIME: u64 = 0;
+
+/// Writes the folder artifact `asset` as a `.tar.gz` at `target`: its files in path
+/// order under `top/`, mode 0644 (0755 when executable), owner 0, time 0, and a gzip
+/// header without name or time. The folder's tree hash is computed from the bytes that
+/// go into the archive and must be the manifest's.
+fn write_archive(asset: &Asset, top: &str, target: &Path) -> Result<Written, ReleaseError> {
+    use std::os::unix::fs::PermissionsExt;
+    let read_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReleaseError::Read { path, source }
+    };
+    let write_error = |source| ReleaseError::Write {
+        path: target.to_path_buf(),
+        source,
+    };
+    let missing = || ReleaseError::MissingArtifact {
+        path: asset.source.clone(),
+        manifest: asset
+            .expected
+            .as_ref()
+            .map(|(m, _, _)| m.clone())
+            .unwrap_or_default(),
+    };
+    if !asset.source.is_dir() {
+        return Err(missing());
+    }
+    let files = crate::output::folder_files(&asset.source).map_err(read_error(&asset.source))?;
+    let file = std::fs::File::create(target).map_err(write_error)?;
+    let gzip = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(HashingWriter::new(file), flate2::Compression::default());
+    let mut tar = tar::Builder::new(gzip);
+    let mut tree = Sha256::new();
+    let mut total = 0u64;
+    for relative in &files {
+        let path = asset.source.join(relative);
+        let bytes = std::fs::read(&path).map_err(read_error(&path))?;
+        let executable = std::fs::metadata(&path)
+            .map_err(read_error(&path))?
+            .permissions()
+            .mode()
+            & 0o111
+            != 0;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        tree.update(crate::output::tree_line(relative, bytes.len() as u64, &sha256).as_bytes());
+        total += bytes.len() as u64;
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(if executable { 0o755 } else { 0o644 });
+        header.set_mtime(ARCHIVE_MTIME);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut header, format!("{top}/{relative}"), bytes.as_slice())
+            .map_err(write_error)?;
+    }
+    let gzip = tar.into_inner().map_err(write_error)?;
+    let hashing = gzip.finish().map_err(write_error)?;
+    let (sha256, size) = hashing.finish().map_err(write_error)?;
+    if let Some((manifest, expected, expected_size)) = &asset.expected {
+        let actual = hex::encode(tree.finalize());
+        if &actual != expected || total != *expected_size {
+            return Err(ReleaseError::Tampered {
+                path: asset.source.clone(),
+                manifest: manifest.clone(),
+                expected: expected.clone(),
+                expected_size: *expected_size,
+                actual,
+                actual_size: total,
+            });
+        }
+    }
+    Ok(Written {
+        name: asset.name.clone(),
+        sha256,
+        size,
+    })
+}
+
+/// A file writer that hashes what goes through it.
+struct HashingWriter {
+    file: std::fs::File,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl HashingWriter {
+    fn new(file: std::fs::File) -> Self {
+        Self {
+            file,
+            hasher: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    /// Flushes the file; the sha256 and size of everything written.
+    fn finish(mut self) -> std::io::Result<(String, u64)> {
+        self.file.flush()?;
+        Ok((hex::encode(self.hasher.finalize()), self.size))
+    }
+}
+
+impl Write for HashingWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.file.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        self.size += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// `SHA256SUMS` text: `<sha256>  <name>` lines sorted by name (`sha256sum -c` reads it).
 pub fn sha256sums(files: &[Written]) -> String {
     let mut lines: Vec<_> = files
@@ -505,6 +636,10 @@ pub fn write_release(
     let mut written = Vec::new();
     for asset in assets {
         let target = temp.path().join(&asset.name);
+        if let Some(top) = &asset.archive {
+            written.push(write_archive(asset, top, &target)?);
+            continue;
+        }
         let (sha256, size) = match copy_hashed(&asset.source, &target) {
             Err(ReleaseError::Read { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>

@@ -72,9 +72,15 @@ path = "greet.wasm"
 [[artifact]]
 name = "greet-loud"
 path = "greet-loud.wasm"
+
+[[artifact]]
+name = "greetings"
+path = "greetings"
+kind = "folder"
+mount = "/usr/share/greetings"
 "#;
 
-const GREET_MAKEFILE: &str = "all: greet.wasm greet-loud.wasm\n\ngreet.wasm: greet.c\n\t$(CC) -O1 greet.c -o $@\n\ngreet-loud.wasm: greet.c\n\t$(CC) -O1 -DLOUD greet.c -o $@\n";
+const GREET_MAKEFILE: &str = "all: greet.wasm greet-loud.wasm greetings\n\ngreet.wasm: greet.c\n\t$(CC) -O1 greet.c -o $@\n\ngreet-loud.wasm: greet.c\n\t$(CC) -O1 -DLOUD greet.c -o $@\n\ngreetings:\n\tmkdir -p greetings/more\n\techo hello > greetings/en.txt\n\techo hallo > greetings/more/de.txt\n";
 
 const GREET_C: &str = r#"#include <stdio.h>
 int main(void) {
@@ -265,6 +271,8 @@ fn release_assets_of_real_builds_pass_sha256sum_and_run() {
             "greet-1.0-wasmtime.wasm",
             "greet-loud-1.0-wasmedge.wasm",
             "greet-loud-1.0-wasmtime.wasm",
+            "greetings-1.0-wasmedge.tar.gz",
+            "greetings-1.0-wasmtime.tar.gz",
         ],
         "lib/ outputs are no release assets; stdout:\n{stdout}"
     );
@@ -285,7 +293,7 @@ fn release_assets_of_real_builds_pass_sha256sum_and_run() {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "sorted by name");
-    assert_eq!(names.len(), 8);
+    assert_eq!(names.len(), 10);
     assert!(sums.lines().all(|l| l.as_bytes()[64..66] == *b"  "));
     let check = std::process::Command::new("sha256sum")
         .args(["-c", "SHA256SUMS"])
@@ -298,7 +306,46 @@ fn release_assets_of_real_builds_pass_sha256sum_and_run() {
         "{report}{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    assert_eq!(report.lines().filter(|l| l.ends_with(": OK")).count(), 8);
+    assert_eq!(report.lines().filter(|l| l.ends_with(": OK")).count(), 10);
+
+    // A folder artifact is an archive of its files under one folder of its name, the
+    // same bytes from the same files (no times, owners or gzip name in it).
+    let archive = out_dir.join("greetings-1.0-wasmtime.tar.gz");
+    let unpacked = fixture.root().join("unpacked");
+    std::fs::create_dir(&unpacked).unwrap();
+    let tar = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&unpacked)
+        .output()
+        .unwrap();
+    assert!(tar.status.success(), "{}", String::from_utf8_lossy(&tar.stderr));
+    let built_folder = fixture.output("c/greet-1.0", "wasmtime").join("greetings");
+    for file in ["en.txt", "more/de.txt"] {
+        assert_eq!(
+            std::fs::read(unpacked.join("greetings").join(file)).unwrap(),
+            std::fs::read(built_folder.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let listing = std::process::Command::new("tar")
+        .args(["-tzvf"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        listing
+            .lines()
+            .all(|l| l.starts_with("-rw-r--r-- 0/0") && l.contains("1970-01-01")),
+        "{listing}"
+    );
+    assert_eq!(
+        std::fs::read(&archive).unwrap(),
+        std::fs::read(out_dir.join("greetings-1.0-wasmedge.tar.gz")).unwrap(),
+        "the same files make the same archive"
+    );
 
     // The released module is the program: run it on the real Wasmtime.
     let wasmtime = wlmake::runtime::Runtime::find(wlmake::runtime::Kind::Wasmtime).unwrap();
@@ -334,6 +381,7 @@ fn release_assets_of_real_builds_pass_sha256sum_and_run() {
             "greet-1.0-wasmtime.sbom.spdx.json",
             "greet-1.0-wasmtime.wasm",
             "greet-loud-1.0-wasmtime.wasm",
+            "greetings-1.0-wasmtime.tar.gz",
         ]
     );
     assert_no_leftovers(fixture.root());
@@ -376,6 +424,23 @@ fn release_assets_refuses_a_tampered_artifact() {
 }
 
 #[test]
+fn release_assets_refuses_a_folder_artifact_changed_after_the_build() {
+    let fixture = Fixture::new();
+    fixture.build_all();
+    let folder = fixture.output("c/greet-1.0", "wasmedge").join("greetings");
+    std::fs::write(folder.join("more/de.txt"), "guten tag\n").unwrap();
+    let (code, _, stderr) = run(fixture.wlmake().args(["release-assets", "dist"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("artifact `{}`", folder.display()))
+            && stderr.contains("does not match its manifest"),
+        "{stderr}"
+    );
+    assert!(!fixture.root().join("dist").exists());
+    assert_no_leftovers(fixture.root());
+}
+
+#[test]
 fn release_assets_reads_outputs_from_wlmake_output_dir() {
     let fixture = Fixture::new();
     let outputs = tempfile::tempdir().unwrap();
@@ -397,6 +462,7 @@ fn release_assets_reads_outputs_from_wlmake_output_dir() {
             "greet-1.0-wasmtime.sbom.spdx.json",
             "greet-1.0-wasmtime.wasm",
             "greet-loud-1.0-wasmtime.wasm",
+            "greetings-1.0-wasmtime.tar.gz",
         ]
     );
     // Nothing built in the default place.
