@@ -10,6 +10,7 @@ pub mod commands;
 pub mod container;
 pub mod env_vars;
 pub mod error;
+pub mod files;
 pub mod interrupt;
 pub mod net;
 pub mod output;

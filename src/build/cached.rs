@@ -166,7 +166,7 @@ fn insert(ctx: &BuildContext<'_>, manifest: &Manifest, reporter: &dyn Reporter) 
     for artifact in &manifest.artifacts {
         if artifact.is_folder() {
             // A folder artifact is stored file by file.
-            let listed = output::folder_files(&ctx.output_dir.join(&artifact.path));
+            let listed = crate::files::folder_files(&ctx.output_dir.join(&artifact.path));
             match listed {
                 Ok(listed) => files.extend(listed.iter().map(|f| format!("{}/{f}", artifact.path))),
                 Err(error) => {

@@ -288,7 +288,7 @@ fn save(
         let path = tree.join(kept);
         if path.is_dir() {
             files.extend(
-                crate::output::folder_files(&path)?
+                crate::files::folder_files(&path)?
                     .into_iter()
                     .map(|f| format!("{kept}/{f}")),
             );

@@ -2,11 +2,12 @@
 //! recipe and runtime so flavors never overwrite each other.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::files::{folder_files, hash_file, hash_folder};
 
 pub mod compare;
 pub mod precompiled;
@@ -204,53 +205,6 @@ impl ArtifactEntry {
     }
 }
 
-/// The files of a folder, relative to it with `/` separators, sorted. Symbolic links
-/// are refused: a folder artifact must be the same bytes wherever it is copied.
-pub fn folder_files(dir: &Path) -> std::io::Result<Vec<String>> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                walk(root, &path, out)?;
-            } else if kind.is_file() {
-                let relative = path.strip_prefix(root).expect("inside the root");
-                out.push(relative.to_string_lossy().replace('\\', "/"));
-            } else {
-                return Err(std::io::Error::other(format!(
-                    "`{}` is neither a file nor a folder",
-                    path.display()
-                )));
-            }
-        }
-        Ok(())
-    }
-    let mut files = Vec::new();
-    walk(dir, dir, &mut files)?;
-    files.sort();
-    Ok(files)
-}
-
-/// Tree hash of a folder: sha256 over each file's relative path, size and sha256, in
-/// path order; with the total size and the number of files.
-pub fn hash_folder(dir: &Path) -> std::io::Result<(String, u64, u64)> {
-    let files = folder_files(dir)?;
-    let mut hasher = Sha256::new();
-    let mut total = 0;
-    for relative in &files {
-        let (sha256, size) = hash_file(&dir.join(relative))?;
-        hasher.update(tree_line(relative, size, &sha256).as_bytes());
-        total += size;
-    }
-    Ok((hex::encode(hasher.finalize()), total, files.len() as u64))
-}
-
-/// One file's line in a folder's tree hash ([`hash_folder`]).
-pub fn tree_line(relative: &str, size: u64, sha256: &str) -> String {
-    format!("{relative}\0{size}\0{sha256}\n")
-}
-
 /// Copies a folder's files (no links) into `to`.
 fn copy_folder(from: &Path, to: &Path) -> std::io::Result<()> {
     for relative in folder_files(from)? {
@@ -264,23 +218,6 @@ fn copy_folder(from: &Path, to: &Path) -> std::io::Result<()> {
 /// `build-output/<language>/<name>-<version>/<runtime>/`.
 pub fn output_dir(root: &Path, id: &str, runtime: &str) -> PathBuf {
     root.join(id).join(runtime)
-}
-
-/// sha256 and size of a file, streamed.
-pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        size += read as u64;
-        hasher.update(&buffer[..read]);
-    }
-    Ok((hex::encode(hasher.finalize()), size))
 }
 
 impl Manifest {
@@ -374,28 +311,6 @@ impl Manifest {
     }
 }
 
-/// Swaps two folders in one step (renameat2 with RENAME_EXCHANGE).
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
-    let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both are valid NUL-terminated paths; AT_FDCWD resolves them as given.
-    let result = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if result == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
 /// Checks that `bytes` is a WebAssembly module wasmparser can read end to end.
 pub fn check_wasm(bytes: &[u8]) -> Result<(), String> {
     if !bytes.starts_with(b"\0asm") {
@@ -483,17 +398,10 @@ pub fn publish(
         + "\n";
     let sbom_path = temp.path().join(sbom::SBOM);
     std::fs::write(&sbom_path, sbom).map_err(write(&sbom_path))?;
-    // Swap: one atomic exchange of the old and the new folder (a reader sees the old set
-    // or the new one, never no folder), then the old one goes. An interruption waits
-    // for the swap.
+    // One atomic exchange of the old and the new folder (a reader sees the old set or
+    // the new one, never no folder), then the old one goes. An interruption waits for it.
     let _critical = crate::interrupt::critical();
-    if dir.exists() {
-        exchange(temp.path(), dir).map_err(write(dir))?;
-        // `temp` now holds the old folder: dropping it removes it.
-    } else {
-        let kept = temp.keep();
-        std::fs::rename(&kept, dir).map_err(write(dir))?;
-    }
+    crate::files::replace_folder(temp, dir).map_err(write(dir))?;
     Ok(manifest)
 }
 

@@ -103,7 +103,7 @@ pub fn record(dir: &Path, entry: Precompiled) -> Result<(), OutputError> {
     };
     let text = serde_json::to_string_pretty(&list).expect("serializable") + "\n";
     let path = dir.join(PRECOMPILED);
-    crate::source::write_atomically(dir, &path, text.as_bytes())
+    crate::files::write_atomically(dir, &path, text.as_bytes())
         .map_err(|source| OutputError::Write { path, source })
 }
 

@@ -767,7 +767,8 @@ impl Workspace {
                     Err(_) => FileChange::Added,
                 };
                 if change != FileChange::Unchanged {
-                    write_atomically(folder, &path, patch.text.as_bytes())?;
+                    crate::files::write_atomically(folder, &path, patch.text.as_bytes())
+                        .io("write", &path)?;
                 }
                 files.push((format!("{shown}/{}", patch.file), change));
             }
@@ -861,26 +862,4 @@ impl Workspace {
         }
         Ok(rewritten)
     }
-}
-
-/// Writes `bytes` to `path` through a temp file in `folder` and a rename.
-fn write_atomically(folder: &Path, path: &Path, bytes: &[u8]) -> Result<(), WorkspaceError> {
-    use std::io::Write;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".export-")
-        .tempfile_in(folder)
-        .io("create a temp file in", folder)?;
-    temp.write_all(bytes)
-        .io("write", temp.path().to_path_buf())?;
-    // Temp files are private; patch files are ordinary repository files.
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .io("write", temp.path().to_path_buf())?;
-    }
-    temp.persist(path)
-        .map_err(|error| error.error)
-        .io("write", path)?;
-    Ok(())
 }

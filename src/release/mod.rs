@@ -263,6 +263,20 @@ pub struct Asset {
     pub archive: Option<String>,
 }
 
+impl Asset {
+    /// The error for an asset whose source is gone.
+    fn missing(&self) -> ReleaseError {
+        ReleaseError::MissingArtifact {
+            path: self.source.clone(),
+            manifest: self
+                .expected
+                .as_ref()
+                .map(|(m, _, _)| m.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// A file written to the release folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
@@ -484,18 +498,10 @@ fn write_archive(asset: &Asset, top: &str, target: &Path) -> Result<Written, Rel
         path: target.to_path_buf(),
         source,
     };
-    let missing = || ReleaseError::MissingArtifact {
-        path: asset.source.clone(),
-        manifest: asset
-            .expected
-            .as_ref()
-            .map(|(m, _, _)| m.clone())
-            .unwrap_or_default(),
-    };
     if !asset.source.is_dir() {
-        return Err(missing());
+        return Err(asset.missing());
     }
-    let files = crate::output::folder_files(&asset.source).map_err(read_error(&asset.source))?;
+    let files = crate::files::folder_files(&asset.source).map_err(read_error(&asset.source))?;
     let file = std::fs::File::create(target).map_err(write_error)?;
     let gzip = flate2::GzBuilder::new()
         .mtime(0)
@@ -513,7 +519,7 @@ fn write_archive(asset: &Asset, top: &str, target: &Path) -> Result<Written, Rel
             & 0o111
             != 0;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        tree.update(crate::output::tree_line(relative, bytes.len() as u64, &sha256).as_bytes());
+        tree.update(crate::files::tree_line(relative, bytes.len() as u64, &sha256).as_bytes());
         total += bytes.len() as u64;
         let mut header = tar::Header::new_gnu();
         header.set_size(bytes.len() as u64);
@@ -608,7 +614,7 @@ pub fn write_release(
         let path = path.to_path_buf();
         move |source| ReleaseError::Write { path, source }
     };
-    let existing = match std::fs::symlink_metadata(&out_dir) {
+    match std::fs::symlink_metadata(&out_dir) {
         Ok(meta) if !meta.is_dir() => return Err(ReleaseError::OutDirNotFolder(out_dir)),
         Ok(_) => {
             let empty = std::fs::read_dir(&out_dir)
@@ -621,10 +627,9 @@ pub fn write_release(
             if !empty && !force {
                 return Err(ReleaseError::OutDirNotEmpty(out_dir));
             }
-            true
         }
-        Err(_) => false,
-    };
+        Err(_) => {}
+    }
     let parent = out_dir
         .parent()
         .ok_or_else(|| ReleaseError::OutDirNotFolder(out_dir.clone()))?;
@@ -644,14 +649,7 @@ pub fn write_release(
             Err(ReleaseError::Read { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
-                return Err(ReleaseError::MissingArtifact {
-                    path: asset.source.clone(),
-                    manifest: asset
-                        .expected
-                        .as_ref()
-                        .map(|(m, _, _)| m.clone())
-                        .unwrap_or_default(),
-                });
+                return Err(asset.missing());
             }
             other => other?,
         };
@@ -680,25 +678,8 @@ pub fn write_release(
         std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o755))
             .map_err(write_error(temp.path()))?;
     }
-    // Swap: the old folder aside, the new one in, then the old one dropped.
-    let kept = temp.keep();
-    let old = kept.with_extension("old");
-    if existing {
-        std::fs::rename(&out_dir, &old).map_err(write_error(&out_dir))?;
-    }
-    if let Err(source) = std::fs::rename(&kept, &out_dir) {
-        if existing {
-            let _ = std::fs::rename(&old, &out_dir);
-        }
-        let _ = std::fs::remove_dir_all(&kept);
-        return Err(ReleaseError::Write {
-            path: out_dir,
-            source,
-        });
-    }
-    if existing {
-        let _ = std::fs::remove_dir_all(&old);
-    }
+    // The new folder in, the old one (a `--force` run) dropped.
+    crate::files::replace_folder(temp, &out_dir).map_err(write_error(&out_dir))?;
     Ok(written)
 }
 

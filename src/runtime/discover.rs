@@ -261,7 +261,7 @@ pub fn version(binary: &Path, cache_dir: Option<&Path>) -> String {
             && std::fs::create_dir_all(folder).is_ok()
         {
             let text = serde_json::to_string(&probed).expect("serializable");
-            let _ = crate::source::write_atomically(folder, &entry, text.as_bytes());
+            let _ = crate::files::write_atomically(folder, &entry, text.as_bytes());
         }
     }
     version

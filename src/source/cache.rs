@@ -40,7 +40,7 @@ impl Cache {
         fs::create_dir_all(&root).map_err(|e| SourceError::io("create folder", &root, e))?;
         let tag = root.join("CACHEDIR.TAG");
         if !tag.exists() {
-            write_atomically(&root, &tag, CACHEDIR_TAG.as_bytes())
+            crate::files::write_atomically(&root, &tag, CACHEDIR_TAG.as_bytes())
                 .map_err(|e| SourceError::io("write", &tag, e))?;
         }
         Ok(Cache { root })
@@ -137,16 +137,4 @@ pub fn lock_exclusive_announced(
         .and_then(|()| io::Seek::seek(&mut file, io::SeekFrom::Start(0)))
         .and_then(|_| io::Write::write_all(&mut file, std::process::id().to_string().as_bytes()));
     Ok(LockGuard { _file: file })
-}
-
-/// Writes `bytes` to `path` through a temp file in `folder` and a rename.
-/// Writes `path` through a temp file in `folder` and a rename: readers see the old
-/// content or the new, never a part.
-pub(crate) fn write_atomically(folder: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut temp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(folder)?;
-    io::Write::write_all(&mut temp, bytes)?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -28,7 +28,6 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-pub(crate) use cache::write_atomically;
 pub use cache::{Cache, LockGuard, lock_exclusive, lock_exclusive_announced};
 pub use error::{Attempt, FailureReason, SourceError};
 pub use extract::extract_archive;

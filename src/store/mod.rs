@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::output::hash_file;
+use crate::files::hash_file;
 use crate::source::{LockGuard, lock_exclusive};
 
 /// The builds bucket; bump the version when the layout inside changes.

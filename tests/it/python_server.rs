@@ -194,34 +194,7 @@ fn python_http_server_on_wasmedge_ipv6_loopback() {
 
 /// The socket imports (name, parameter count) of python.wasm for a flavor.
 fn socket_imports(flavor: Flavor) -> Vec<(String, usize)> {
-    let file = crate::server::repo_root()
-        .join("build-output")
-        .join(PYTHON)
-        .join(flavor.runtime())
-        .join("python.wasm");
-    let out = wlmake()
-        .args(["inspect", "--json"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    json["imports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|import| import["name"].as_str().unwrap().starts_with("sock_"))
-        .map(|import| {
-            (
-                import["name"].as_str().unwrap().to_string(),
-                import["signature"]["params"].as_array().unwrap().len(),
-            )
-        })
-        .collect()
+    crate::server::socket_imports_of(PYTHON, flavor, "python.wasm")
 }
 
 /// The socket layer is linked into the WasmEdge flavor only: it opens sockets with

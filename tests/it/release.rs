@@ -320,7 +320,11 @@ fn release_assets_of_real_builds_pass_sha256sum_and_run() {
         .arg(&unpacked)
         .output()
         .unwrap();
-    assert!(tar.status.success(), "{}", String::from_utf8_lossy(&tar.stderr));
+    assert!(
+        tar.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tar.stderr)
+    );
     let built_folder = fixture.output("c/greet-1.0", "wasmtime").join("greetings");
     for file in ["en.txt", "more/de.txt"] {
         assert_eq!(

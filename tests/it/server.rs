@@ -330,13 +330,17 @@ fn a_wasmtime_too_new_for_servers_is_refused_with_a_hint() {
     );
 }
 
-/// The socket imports (name -> parameter count) of a built artifact.
-fn socket_imports(recipe: &str, flavor: Flavor) -> Vec<(String, usize)> {
+/// The socket imports (name -> parameter count) of a built artifact (`php.wasm`).
+pub(crate) fn socket_imports_of(
+    recipe: &str,
+    flavor: Flavor,
+    module: &str,
+) -> Vec<(String, usize)> {
     let file = repo_root()
         .join("build-output")
         .join(recipe)
         .join(flavor.runtime())
-        .join("php.wasm");
+        .join(module);
     let out = wlmake()
         .args(["inspect", "--json"])
         .arg(&file)
@@ -370,7 +374,7 @@ fn each_flavor_imports_only_its_runtimes_socket_calls() {
     for recipe in [PHP_74, PHP_82] {
         ensure_built(recipe, Flavor::Wasmtime);
         ensure_built(recipe, Flavor::Wasmedge);
-        let wasmedge = socket_imports(recipe, Flavor::Wasmedge);
+        let wasmedge = socket_imports_of(recipe, Flavor::Wasmedge, "php.wasm");
         for call in ["sock_open", "sock_bind", "sock_listen", "sock_getaddrinfo"] {
             assert!(
                 wasmedge.iter().any(|(name, _)| name == call),
@@ -382,7 +386,7 @@ fn each_flavor_imports_only_its_runtimes_socket_calls() {
             "{wasmedge:?}"
         );
 
-        let wasmtime = socket_imports(recipe, Flavor::Wasmtime);
+        let wasmtime = socket_imports_of(recipe, Flavor::Wasmtime, "php.wasm");
         let standard = ["sock_accept", "sock_recv", "sock_send", "sock_shutdown"];
         assert!(
             wasmtime
