@@ -9,6 +9,7 @@ mod interrupt;
 mod libraries;
 mod patch_workflow;
 mod pipeline;
+mod profiles;
 mod recipes;
 mod release;
 mod repro;
