@@ -736,6 +736,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         }
         let module = abi::read_module_file(path)?;
         abi::verdict(path, &table, abi::check(&module, &table))
+            .and_then(|()| abi::check_features_file(path, &table))
             .with_context(|| format!("artifact `{name}` does not fit runtime {}", ctx.runtime))?;
         let file = table
             .file
