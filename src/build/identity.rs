@@ -90,6 +90,7 @@ mod tests {
         let deps = base_dependencies();
         let release = crate::build::profile::ResolvedProfile::resolve(
             crate::build::profile::Profile::Release,
+            None,
             std::path::Path::new("/nowhere"),
         )
         .unwrap()

@@ -4,8 +4,10 @@
 //! output folder are what they were before profiles existed). `speed` and `size` add
 //! compiler flags after the recipe's own (the last `-O` wins) and run binaryen's
 //! `wasm-opt` on every wasm artifact after the link, before the import check. They apply
-//! to the recipe being built, for every recipe alike; the `[library]` recipes it links
-//! keep their shared release builds (one prefix per library, whatever the profile).
+//! to the recipe being built, for every recipe alike (a recipe's `[profile.speed]` /
+//! `[profile.size]` may replace the flags or the `wasm-opt` arguments); the `[library]`
+//! recipes it links keep their shared release builds (one prefix per library, whatever
+//! the profile).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +18,18 @@ use crate::process::{Command, ProcessError};
 
 /// A build profile, as `--profile` names it.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Profile {
@@ -35,9 +48,13 @@ pub enum Profile {
 pub struct ProfileSpec {
     /// Appended to `CFLAGS` and `CXXFLAGS` (and so to the link line of programs
     /// that link through the compiler driver).
-    pub cflags: &'static [&'static str],
+    pub cflags: Vec<String>,
     /// The arguments of the post-link `wasm-opt` run (input and `-o` added), if any.
-    pub wasm_opt: Option<&'static [&'static str]>,
+    pub wasm_opt: Option<Vec<String>>,
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,22 +108,41 @@ impl Profile {
         }
     }
 
-    /// The one table of what each profile does.
+    /// The one table of what each profile does (a recipe's `[profile.<name>]` may
+    /// replace either part: [`Profile::spec_for`]).
     pub fn spec(self) -> ProfileSpec {
         match self {
             Self::Release => ProfileSpec {
-                cflags: &[],
+                cflags: Vec::new(),
                 wasm_opt: None,
             },
             Self::Speed => ProfileSpec {
-                cflags: &["-O3"],
-                wasm_opt: Some(&["-O3"]),
+                cflags: strings(&["-O3"]),
+                wasm_opt: Some(strings(&["-O3"])),
             },
             Self::Size => ProfileSpec {
-                cflags: &["-Oz"],
-                wasm_opt: Some(&["-Oz", "--strip-debug", "--strip-producers"]),
+                cflags: strings(&["-Oz"]),
+                wasm_opt: Some(strings(&["-Oz", "--strip-debug", "--strip-producers"])),
             },
         }
+    }
+
+    /// The profile's spec for a recipe: the defaults, with what the recipe's
+    /// `[profile.<name>]` sets instead (an empty `wasm-opt` list: no `wasm-opt` run).
+    pub fn spec_for(self, recipe: Option<&crate::recipe::ProfileOverride>) -> ProfileSpec {
+        let mut spec = self.spec();
+        if self == Self::Release {
+            return spec;
+        }
+        if let Some(over) = recipe {
+            if let Some(cflags) = &over.cflags {
+                spec.cflags = cflags.clone();
+            }
+            if let Some(args) = &over.wasm_opt {
+                spec.wasm_opt = (!args.is_empty()).then(|| args.clone());
+            }
+        }
+        spec
     }
 
     /// The folder a build of this profile for `runtime` is published in, below the
@@ -147,11 +183,15 @@ pub struct ProfileEntry {
 pub const RELEASE_IDENTITY: &str = super::identity::DEFAULT_PROFILE;
 
 impl ResolvedProfile {
-    /// Resolves the profile: finds `wasm-opt` when it needs one. `toolchain_bin` is the
-    /// toolchain view's `bin` folder, whose `wasm-opt` is a no-op (src/toolchain) and so is
-    /// skipped.
-    pub fn resolve(profile: Profile, toolchain_bin: &Path) -> Result<Self, ProfileError> {
-        let spec = profile.spec();
+    /// Resolves the profile for a recipe (its `[profile.<name>]`, if any): finds
+    /// `wasm-opt` when it needs one. `toolchain_bin` is the toolchain view's `bin` folder,
+    /// whose `wasm-opt` is a no-op (src/toolchain) and so is skipped.
+    pub fn resolve(
+        profile: Profile,
+        recipe: Option<&crate::recipe::ProfileOverride>,
+        toolchain_bin: &Path,
+    ) -> Result<Self, ProfileError> {
+        let spec = profile.spec_for(recipe);
         let wasm_opt = match spec.wasm_opt {
             None => None,
             Some(_) => {
@@ -191,14 +231,8 @@ impl ResolvedProfile {
     pub fn entry(&self) -> ProfileEntry {
         ProfileEntry {
             name: self.profile,
-            cflags: self.spec.cflags.iter().map(|s| s.to_string()).collect(),
-            wasm_opt: self
-                .spec
-                .wasm_opt
-                .unwrap_or_default()
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            cflags: self.spec.cflags.clone(),
+            wasm_opt: self.spec.wasm_opt.clone().unwrap_or_default(),
             wasm_opt_version: self.wasm_opt.as_ref().map(|(_, v)| v.clone()),
         }
     }
@@ -228,7 +262,7 @@ impl ResolvedProfile {
     /// Runs the post-link `wasm-opt` on one artifact, in place (through a temporary file
     /// beside it and a rename). Output to `log`.
     pub fn optimise(&self, artifact: &str, path: &Path, log: &Path) -> Result<(), ProfileError> {
-        let (Some(args), Some((program, _))) = (self.spec.wasm_opt, &self.wasm_opt) else {
+        let (Some(args), Some((program, _))) = (&self.spec.wasm_opt, &self.wasm_opt) else {
             return Ok(());
         };
         let mut temp = path.as_os_str().to_owned();
@@ -261,7 +295,8 @@ mod tests {
 
     #[test]
     fn release_keeps_the_identity_and_folder_of_builds_before_profiles() {
-        let release = ResolvedProfile::resolve(Profile::Release, Path::new("/nowhere")).unwrap();
+        let release =
+            ResolvedProfile::resolve(Profile::Release, None, Path::new("/nowhere")).unwrap();
         assert_eq!(release.identity(), "default");
         assert_eq!(Profile::Release.folder("wasmtime"), "wasmtime");
         let mut env = BTreeMap::from([("CFLAGS".to_string(), "-O2".to_string())]);
@@ -295,6 +330,26 @@ mod tests {
         );
         assert_ne!(ids[0], ids[2]);
         assert!(!ids[0].contains("/usr/bin"), "no machine path: {}", ids[0]);
+    }
+
+    #[test]
+    fn a_recipe_replaces_what_it_sets_and_keeps_the_rest() {
+        let over = crate::recipe::ProfileOverride {
+            cflags: Some(vec!["-O3".into(), "-flto".into()]),
+            wasm_opt: None,
+        };
+        let spec = Profile::Speed.spec_for(Some(&over));
+        assert_eq!(spec.cflags, ["-O3", "-flto"]);
+        assert_eq!(spec.wasm_opt, Profile::Speed.spec().wasm_opt);
+        let none = crate::recipe::ProfileOverride {
+            cflags: None,
+            wasm_opt: Some(Vec::new()),
+        };
+        assert_eq!(Profile::Size.spec_for(Some(&none)).wasm_opt, None);
+        assert_eq!(
+            Profile::Release.spec_for(Some(&over)),
+            Profile::Release.spec()
+        );
     }
 
     #[test]

@@ -80,7 +80,11 @@ fn context<'a>(
     std::fs::create_dir_all(&work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
     let toolchain = toolchain::discover()?.into_toolchain(&work_root)?;
-    let profile = ResolvedProfile::resolve(target.profile, &toolchain.view.join("bin"))?;
+    let profile = ResolvedProfile::resolve(
+        target.profile,
+        recipe.profiles.get(&target.profile),
+        &toolchain.view.join("bin"),
+    )?;
     let folder = target.profile.folder(&target.runtime);
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     Ok(BuildContext {
