@@ -280,12 +280,16 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
         .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.recipe.id))?;
     if inputs.identity != published.build_identity {
         bail!(
-            "the published build in `{}` is of other inputs (identity {}, these inputs: {}): build it first with `wlmake build {} --runtime {}`, then check it",
+            "the published build in `{}` is of other inputs (identity {}, these inputs: {}): build it first with `wlmake build {} --runtime {}{}`, then check it",
             published_dir.display(),
             &published.build_identity[..16.min(published.build_identity.len())],
             &inputs.identity[..16],
             ctx.recipe.id,
-            ctx.runtime
+            ctx.runtime,
+            match args.target.profile {
+                Profile::Release => String::new(),
+                other => format!(" --profile {}", other.name()),
+            }
         );
     }
     session.reporter.line(&format!(
