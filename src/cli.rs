@@ -139,6 +139,10 @@ pub struct BuildTarget {
     /// Runtime to build for.
     #[arg(long, short = 'r', default_value = "wasmtime")]
     pub runtime: String,
+    /// Build profile: `release` (the recipe as written), `speed` (-O3, wasm-opt -O3) or
+    /// `size` (-Oz, wasm-opt -Oz --strip-debug); each has its own output folder.
+    #[arg(long, value_enum, default_value_t = crate::build::profile::Profile::Release)]
+    pub profile: crate::build::profile::Profile,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 
 use crate::bench::BenchError;
 use crate::build::library::LibraryError;
+use crate::build::profile::ProfileError;
 use crate::container::ContainerError;
 use crate::output::OutputError;
 use crate::patch::PatchError;
@@ -77,6 +78,9 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
             cause.downcast_ref::<ToolchainError>(),
             Some(ToolchainError::NotFound { .. } | ToolchainError::BadWasiSdk(_))
         ) || matches!(
+            cause.downcast_ref::<ProfileError>(),
+            Some(ProfileError::NoWasmOpt { .. })
+        ) || matches!(
             cause.downcast_ref::<SuiteError>(),
             Some(SuiteError::NoNativePhp | SuiteError::NoTimeoutProgram)
         ) || matches!(
@@ -102,6 +106,7 @@ fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
         RecipeError,
         GraphError,
         LibraryError,
+        ProfileError,
         SourceError,
         PatchError,
         WorkspaceError,

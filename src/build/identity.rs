@@ -19,8 +19,9 @@ use crate::output::DependencyEntry;
 ///    through a wrapper (docs/reproducibility.md).
 pub const BUILD_LOGIC_VERSION: u32 = 5;
 
-/// The build profile. Reserved: every build today is the default profile; a profile
-/// (debug, size, ...) will change the flags, so it is already part of the identity.
+/// The profile part of a release build's identity (and of in-tree dependencies, always
+/// built as release): the value every build had before profiles existed
+/// (src/build/profile.rs), kept so that their identities did not change.
 pub const DEFAULT_PROFILE: &str = "default";
 
 /// Everything a build's result depends on.
@@ -80,6 +81,28 @@ mod tests {
         assert_eq!(first.len(), 64);
         let text = serde_json::to_string(&inputs).unwrap();
         assert!(!text.contains("/tmp") && !text.contains("/work"), "{text}");
+    }
+
+    /// Pins the identity of a release build: builds made before profiles existed (profile
+    /// `"default"`) must keep their identity, or every warm build store would miss.
+    #[test]
+    fn a_release_build_keeps_the_identity_it_had_before_profiles() {
+        let deps = base_dependencies();
+        let release = crate::build::profile::ResolvedProfile::resolve(
+            crate::build::profile::Profile::Release,
+            None,
+            std::path::Path::new("/nowhere"),
+        )
+        .unwrap()
+        .identity();
+        let inputs = IdentityInputs {
+            profile: &release,
+            ..base(&deps)
+        };
+        assert_eq!(
+            identity(&inputs),
+            "619558728017e8b5d337eb5ebc966c9d6476016ba3c3d8cf6b7180a94c36e278"
+        );
     }
 
     /// Each input, changed alone, changes the identity: the cache then misses.

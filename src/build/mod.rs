@@ -9,6 +9,7 @@ pub mod hermetic;
 pub mod identity;
 pub mod library;
 pub mod native;
+pub mod profile;
 pub mod record;
 pub mod reproducible;
 pub mod settings;
@@ -32,6 +33,7 @@ use crate::source::{self, Cache, FetchOptions};
 use crate::store::remote::Remote;
 use crate::toolchain::Toolchain;
 use identity::{BUILD_LOGIC_VERSION, DEFAULT_PROFILE, IdentityInputs};
+use profile::ResolvedProfile;
 use settings::{Placeholders, Settings, toolchain_env};
 
 /// How a build uses the build cache (`<cache root>/builds-v1`, docs/cache.md).
@@ -56,9 +58,13 @@ pub struct BuildContext<'a> {
     pub jobs: usize,
     pub force: bool,
     pub cache_policy: CachePolicy,
-    /// `<work>/build/<id>/<runtime>`: source tree, logs, dependencies.
+    /// The build profile (`--profile`): flags and the post-link `wasm-opt` of the recipe
+    /// itself; its libraries and in-tree dependencies are release builds.
+    pub profile: ResolvedProfile,
+    /// `<work>/build/<id>/<runtime>` (`<runtime>-<profile>` for a profile other than
+    /// release): source tree, logs, dependencies.
     pub work_dir: PathBuf,
-    /// `<output root>/<id>/<runtime>`.
+    /// `<output root>/<id>/<runtime>` (or `<runtime>-<profile>`, as `work_dir`).
     pub output_dir: PathBuf,
     /// `<work root>/lib`: library prefixes shared by every recipe and runtime.
     pub lib_root: PathBuf,
@@ -146,6 +152,17 @@ pub fn hash_tree(dir: &Path) -> std::io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// A file artifact that starts with the wasm magic (not a folder, not an archive).
+fn is_wasm_module(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    path.is_file()
+        && std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok()
+        && magic == *b"\0asm"
+}
+
 /// Distinct compiler warnings of one kind (`[-Wflag]`) in a build log: a warning in a
 /// header counts once however many files include it.
 pub fn count_warnings(log: &str, flag: &str) -> usize {
@@ -174,6 +191,7 @@ fn identity_of(
     source_digest: &str,
     patches: &[PatchFile],
     dependencies: &[DependencyEntry],
+    profile: &str,
 ) -> String {
     identity::identity(&IdentityInputs {
         build_logic: BUILD_LOGIC_VERSION,
@@ -186,7 +204,7 @@ fn identity_of(
             .collect(),
         dependencies,
         toolchain: &ctx.toolchain.identity,
-        profile: DEFAULT_PROFILE,
+        profile,
     })
 }
 
@@ -217,7 +235,14 @@ fn resolve_dependency(
     let patches = patch::series(ctx.repo.root(), &dep, &ctx.runtime)?;
     let entry = DependencyEntry {
         id: dep.id.to_string(),
-        identity: identity_of(ctx, &dep, &source_digest(&dep)?, &patches, &entries),
+        identity: identity_of(
+            ctx,
+            &dep,
+            &source_digest(&dep)?,
+            &patches,
+            &entries,
+            DEFAULT_PROFILE,
+        ),
     };
     Ok((dep, entry))
 }
@@ -289,7 +314,14 @@ pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
             identity: hex::encode(Sha256::digest(&bytes)),
         });
     }
-    let identity = identity_of(ctx, recipe, &digest, &patches, &entries);
+    let identity = identity_of(
+        ctx,
+        recipe,
+        &digest,
+        &patches,
+        &entries,
+        &ctx.profile.identity(),
+    );
     Ok(ResolvedInputs {
         patches,
         settings,
@@ -630,6 +662,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         maps = maps.add(dir, format!("/deps/{name}"));
     }
     reproducible::apply(&mut expanded.env, epoch, &maps);
+    ctx.profile.apply_flags(&mut expanded.env);
     if let Some(site) = &recipe.build.config_site {
         expanded.env.insert(
             "CONFIG_SITE".into(),
@@ -657,13 +690,24 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         .map(|flag| (flag.clone(), count_warnings(&log, flag)))
         .collect();
 
-    reporter.step("check imports");
-    let start = Instant::now();
     let artifacts: Vec<(String, PathBuf)> = recipe
         .artifacts
         .iter()
         .map(|a| (a.name.clone(), tree.join(&a.path)))
         .collect();
+    if ctx.profile.spec.wasm_opt.is_some() {
+        reporter.step("wasm-opt");
+        let start = Instant::now();
+        for (name, path) in &artifacts {
+            if is_wasm_module(path) {
+                ctx.profile.optimise(name, path, &ctx.log("wasm-opt"))?;
+            }
+        }
+        timed("wasm-opt", start);
+    }
+
+    reporter.step("check imports");
+    let start = Instant::now();
     // WasmEdge 0.13-0.16 do not refuse a wrong socket signature at load time (they
     // corrupt memory), so every artifact's imports are checked against the runtime's table.
     let table = abi::load_table(ctx.repo.root(), &ctx.runtime)?;
@@ -692,6 +736,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         }
         let module = abi::read_module_file(path)?;
         abi::verdict(path, &table, abi::check(&module, &table))
+            .and_then(|()| abi::check_features_file(path, &table))
             .with_context(|| format!("artifact `{name}` does not fit runtime {}", ctx.runtime))?;
         let file = table
             .file
@@ -781,6 +826,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
             make_vars: expanded.make_vars.clone(),
             jobs: ctx.jobs,
         },
+        profile: Some(ctx.profile.entry()),
         artifacts: Vec::new(),
         import_check: import_tables,
         warnings,

@@ -36,7 +36,7 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
         .work_root(&repo)
         .join("bench")
         .join(&recipe.id.0)
-        .join(&args.target.runtime);
+        .join(args.target.profile.folder(&args.target.runtime));
     std::fs::create_dir_all(&work)
         .with_context(|| format!("cannot create `{}`", work.display()))?;
     let _lock = source::lock_exclusive(&work.join(".lock"))?;

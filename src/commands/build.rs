@@ -5,6 +5,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use super::Session;
+use crate::build::profile::{Profile, ResolvedProfile};
 use crate::build::{self, BuildContext, BuildOutcome, CachePolicy, Origin};
 use crate::cli::{BuildArgs, BuildCacheArgs, BuildTarget, FetchArgs, RunArgs, TestArgs};
 use crate::env_vars;
@@ -81,6 +82,12 @@ fn context<'a>(
     std::fs::create_dir_all(&work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
     let toolchain = toolchain::discover()?.into_toolchain(&work_root)?;
+    let profile = ResolvedProfile::resolve(
+        target.profile,
+        recipe.profiles.get(&target.profile),
+        &toolchain.view.join("bin"),
+    )?;
+    let folder = target.profile.folder(&target.runtime);
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     Ok(BuildContext {
         repo,
@@ -91,12 +98,10 @@ fn context<'a>(
         jobs,
         force,
         cache_policy: cache_policy(cache),
-        work_dir: work_root
-            .join("build")
-            .join(&recipe.id.0)
-            .join(&target.runtime),
+        profile,
+        work_dir: work_root.join("build").join(&recipe.id.0).join(&folder),
         lib_root: work_root.join("lib"),
-        output_dir: output_dir(&session.output_root(repo), &recipe.id.0, &target.runtime),
+        output_dir: output_dir(&session.output_root(repo), &recipe.id.0, &folder),
         recipe,
     })
 }
@@ -118,6 +123,12 @@ pub fn identity(session: &Session, target: &BuildTarget) -> Result<()> {
 
 /// Builds a recipe; a `[library]` recipe is built into its shared prefix (no outcome).
 pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>> {
+    if args.container.is_some() && args.target.profile != Profile::Release {
+        bail!(
+            "`--container` builds the release profile only (the builder image has no binaryen yet); build `--profile {}` without it",
+            args.target.profile.name()
+        );
+    }
     if let Some(engine) = &args.container {
         // The container's wlmake uses the mounted cache folder (store included) and the
         // same cache flags; the runtime that precompiles is this machine's.
@@ -141,6 +152,13 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
         &args.cache,
     )?;
     if ctx.recipe.library.is_some() {
+        if args.target.profile != Profile::Release {
+            bail!(
+                "`{}` is a library: libraries are built once, as release builds, into a prefix every build shares; `--profile {}` applies to the recipes that link it",
+                ctx.recipe.id,
+                args.target.profile.name()
+            );
+        }
         let library = build::run_library(&ctx, &session.reporter)
             .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
         let verb = if library.rebuilt {
@@ -305,12 +323,16 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
         .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.recipe.id))?;
     if inputs.identity != published.build_identity {
         bail!(
-            "the published build in `{}` is of other inputs (identity {}, these inputs: {}): build it first with `wlmake build {} --runtime {}`, then check it",
+            "the published build in `{}` is of other inputs (identity {}, these inputs: {}): build it first with `wlmake build {} --runtime {}{}`, then check it",
             published_dir.display(),
             &published.build_identity[..16.min(published.build_identity.len())],
             &inputs.identity[..16],
             ctx.recipe.id,
-            ctx.runtime
+            ctx.runtime,
+            match args.target.profile {
+                Profile::Release => String::new(),
+                other => format!(" --profile {}", other.name()),
+            }
         );
     }
     session.reporter.line(&format!(
@@ -412,10 +434,17 @@ pub(super) fn built(
 ) -> Result<(Recipe, std::path::PathBuf, Manifest)> {
     let recipe = repo.load(&target.recipe)?;
     check_runtime(&recipe, &target.runtime)?;
-    let dir = output_dir(&session.output_root(repo), &recipe.id.0, &target.runtime);
+    let dir = output_dir(
+        &session.output_root(repo),
+        &recipe.id.0,
+        &target.profile.folder(&target.runtime),
+    );
     let manifest = Manifest::load(&dir)?.ok_or_else(|| OutputError::NotBuilt {
         id: recipe.id.0.clone(),
-        runtime: target.runtime.clone(),
+        runtime: match target.profile {
+            Profile::Release => target.runtime.clone(),
+            other => format!("{} --profile {}", target.runtime, other.name()),
+        },
         dir: dir.clone(),
     })?;
     Ok((recipe, dir, manifest))

@@ -43,6 +43,9 @@ pub fn inspect(session: &Session, args: &InspectArgs) -> Result<i32> {
     }
     if let Some(table) = &table {
         abi::verdict(&args.file, table, mismatches)?;
+        // The features after the imports: the validator's message names the first
+        // instruction of a proposal the runtime lacks.
+        abi::check_features_file(&args.file, table)?;
     }
     Ok(0)
 }

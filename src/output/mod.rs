@@ -111,6 +111,10 @@ pub struct Manifest {
     pub dependencies: Vec<DependencyEntry>,
     pub toolchain: serde_json::Value,
     pub flags: Flags,
+    /// The build profile and what it applied (`None` in manifests made before profiles,
+    /// which were all release builds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::build::profile::ProfileEntry>,
     pub artifacts: Vec<ArtifactEntry>,
     /// Warning flag -> distinct warnings of that kind in the build (recipe's count-warnings).
     #[serde(default)]
@@ -215,9 +219,10 @@ fn copy_folder(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)
 }
 
-/// `build-output/<language>/<name>-<version>/<runtime>/`.
-pub fn output_dir(root: &Path, id: &str, runtime: &str) -> PathBuf {
-    root.join(id).join(runtime)
+/// `build-output/<language>/<name>-<version>/<folder>/`: the folder is the runtime's
+/// name, `<runtime>-<profile>` for a profile other than release (`Profile::folder`).
+pub fn output_dir(root: &Path, id: &str, folder: &str) -> PathBuf {
+    root.join(id).join(folder)
 }
 
 impl Manifest {

@@ -71,6 +71,17 @@ pub struct Recipe {
     pub run_env: BTreeMap<String, String>,
     /// The language's own tests, run inside the wasm build (`[suite]`).
     pub suite: Option<GuestSuite>,
+    /// `[profile.speed]` / `[profile.size]`: the recipe's flags for a build profile,
+    /// replacing the defaults of src/build/profile.rs.
+    pub profiles: BTreeMap<crate::build::profile::Profile, ProfileOverride>,
+}
+
+/// A recipe's own settings for one build profile; `None` keeps the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProfileOverride {
+    pub cflags: Option<Vec<String>>,
+    /// The post-link `wasm-opt` arguments; empty: no `wasm-opt` run.
+    pub wasm_opt: Option<Vec<String>>,
 }
 
 impl Recipe {

@@ -26,6 +26,17 @@ pub struct RawRecipe {
     pub native: Option<RawNative>,
     pub run: Option<RawRun>,
     pub suite: Option<RawSuite>,
+    /// `[profile.speed]`, `[profile.size]`: the recipe's own flags for a build profile.
+    #[serde(default, rename = "profile")]
+    pub profiles: BTreeMap<String, RawProfile>,
+}
+
+/// `[profile.<name>]`: replaces the profile's default flags (src/build/profile.rs).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawProfile {
+    pub cflags: Option<Vec<String>>,
+    pub wasm_opt: Option<Vec<String>>,
 }
 
 /// `[suite]`: the language's own tests, run inside the wasm build.

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256 as Sha256Hasher};
 use super::diagnostic::{Diagnostic, Key, locate_nearest};
 use super::model::*;
 use super::raw::*;
+use crate::build::profile::Profile;
 
 /// Runtimes wlmake knows how to build for and run on.
 pub const KNOWN_RUNTIMES: &[&str] = &["wasmtime", "wasmedge"];
@@ -395,6 +396,7 @@ fn check(
         );
     }
     let run_env = raw.run.as_ref().map(|r| r.env.clone()).unwrap_or_default();
+    let profiles = check_profiles(c, &raw.profiles);
     let suite = raw.suite.as_ref().map(|suite| {
         if !artifacts
             .iter()
@@ -469,7 +471,60 @@ fn check(
         native,
         run_env,
         suite,
+        profiles,
     })
+}
+
+/// `[profile.speed]`, `[profile.size]`: flags that start with `-`; `release` is the
+/// recipe as written and has no section.
+fn check_profiles(
+    c: &mut Checker<'_>,
+    raw: &BTreeMap<String, super::raw::RawProfile>,
+) -> BTreeMap<Profile, ProfileOverride> {
+    use Key::Name as N;
+    use clap::ValueEnum;
+    let mut out = BTreeMap::new();
+    for (name, settings) in raw {
+        let base = [N("profile"), N(name)];
+        let profile = Profile::from_str(name, false).ok();
+        match profile {
+            None => c.hint(
+                &base,
+                format!("unknown build profile `{name}`"),
+                "profiles with settings: speed, size",
+            ),
+            Some(Profile::Release) => c.hint(
+                &base,
+                "the release profile is the recipe as written",
+                "put release flags in [build]; [profile.*] is for speed and size",
+            ),
+            Some(_) => {}
+        }
+        for (key, list) in [
+            ("cflags", &settings.cflags),
+            ("wasm-opt", &settings.wasm_opt),
+        ] {
+            for flag in list.iter().flatten() {
+                if !flag.starts_with('-') || flag == "-o" {
+                    c.hint(
+                        &[N("profile"), N(name), N(key)],
+                        format!("`{flag}` is not a flag"),
+                        "give options only, e.g. \"-O3\" (wlmake adds the files and `-o`)",
+                    );
+                }
+            }
+        }
+        if let Some(profile) = profile.filter(|p| *p != Profile::Release) {
+            out.insert(
+                profile,
+                ProfileOverride {
+                    cflags: settings.cflags.clone(),
+                    wasm_opt: settings.wasm_opt.clone(),
+                },
+            );
+        }
+    }
+    out
 }
 
 fn check_library(c: &mut Checker<'_>, raw: &RawLibrary) -> LibrarySpec {
@@ -971,6 +1026,33 @@ expect-stdout = "hi\n"
             .iter()
             .map(|d| d.to_string())
             .collect()
+    }
+
+    #[test]
+    fn profile_sections_replace_flags_and_are_checked() {
+        let recipe = parse(&format!(
+            "{GOOD}\n[profile.speed]\ncflags = [\"-O3\", \"-flto\"]\n[profile.size]\nwasm-opt = []\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            recipe.profiles[&Profile::Speed].cflags.as_deref(),
+            Some(&["-O3".to_string(), "-flto".to_string()][..])
+        );
+        assert_eq!(
+            recipe.profiles[&Profile::Size].wasm_opt.as_deref(),
+            Some(&[][..])
+        );
+        let found = problems(&format!(
+            "{GOOD}\n[profile.fast]\ncflags = [\"-O3\"]\n[profile.release]\ncflags = [\"-O1\"]\n[profile.size]\nwasm-opt = [\"-o\", \"x.wasm\"]\n"
+        ))
+        .join("\n");
+        assert!(found.contains("unknown build profile `fast`"), "{found}");
+        assert!(
+            found.contains("the release profile is the recipe as written"),
+            "{found}"
+        );
+        assert!(found.contains("`-o` is not a flag"), "{found}");
+        assert!(found.contains("`x.wasm` is not a flag"), "{found}");
     }
 
     #[test]

@@ -41,6 +41,19 @@ pub enum AbiError {
     #[error("`{}` is not a WebAssembly module: {reason}", path.display())]
     NotWasm { path: PathBuf, reason: String },
     #[error(
+        "`{}` uses a WebAssembly feature runtime {runtime} ({versions}) does not accept: {detail}",
+        path.display()
+    )]
+    Feature {
+        path: PathBuf,
+        runtime: String,
+        versions: String,
+        /// The features the table lists.
+        accepted: Vec<String>,
+        /// The validator's message (names the feature and the offset).
+        detail: String,
+    },
+    #[error(
         "`{}` does not fit runtime {runtime} ({versions}): {} import(s) wrong\n{}",
         path.display(),
         mismatches.len(),
@@ -80,6 +93,12 @@ impl AbiError {
                 mismatches,
                 ..
             } => Some(mismatch_hint(runtime, mismatches)),
+            Self::Feature {
+                runtime, accepted, ..
+            } => Some(format!(
+                "runtime {runtime} accepts: {} (`features` in its table in `{TABLES_DIR}/`); build without the compiler flag that enables the feature (e.g. -msimd128), or for a runtime that has it",
+                accepted.join(", ")
+            )),
         }
     }
 }
@@ -229,6 +248,9 @@ struct RawTable {
     versions: String,
     #[serde(default)]
     tested: Vec<String>,
+    /// The WebAssembly features (proposals) the runtime accepts by default.
+    #[serde(default)]
+    features: Option<Vec<String>>,
     #[serde(rename = "import", default)]
     imports: Vec<RawImport>,
 }
@@ -263,6 +285,9 @@ pub struct Table {
     pub tested: Vec<String>,
     /// The file it was read from.
     pub file: PathBuf,
+    /// The WebAssembly features the runtime accepts (names of [`FEATURES`]); `None` when
+    /// the table does not say (no feature check then).
+    pub features: Option<Vec<String>>,
     pub entries: Vec<Entry>,
 }
 
@@ -293,6 +318,18 @@ impl Table {
         }
         if raw.imports.is_empty() {
             problems.push("no [[import]] entries".to_string());
+        }
+        for name in raw.features.iter().flatten() {
+            if feature_flags(name).is_none() {
+                problems.push(format!(
+                    "unknown feature `{name}` (known: {})",
+                    FEATURES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
         }
         let mut entries: Vec<Entry> = Vec::new();
         for (number, import) in raw.imports.into_iter().enumerate() {
@@ -351,6 +388,7 @@ impl Table {
             versions: raw.versions,
             tested: raw.tested,
             file: file.to_path_buf(),
+            features: raw.features,
             entries,
         })
     }
@@ -748,6 +786,62 @@ pub fn check(module: &ModuleInfo, table: &Table) -> Vec<Mismatch> {
         .collect()
 }
 
+/// The feature names a table may list, with wasmparser's flags for each.
+pub const FEATURES: &[(&str, wasmparser::WasmFeatures)] = &[
+    ("mutable-global", wasmparser::WasmFeatures::MUTABLE_GLOBAL),
+    ("sign-ext", wasmparser::WasmFeatures::SIGN_EXTENSION),
+    (
+        "nontrapping-fptoint",
+        wasmparser::WasmFeatures::SATURATING_FLOAT_TO_INT,
+    ),
+    ("multi-value", wasmparser::WasmFeatures::MULTI_VALUE),
+    ("bulk-memory", wasmparser::WasmFeatures::BULK_MEMORY),
+    ("reference-types", wasmparser::WasmFeatures::REFERENCE_TYPES),
+    ("simd128", wasmparser::WasmFeatures::SIMD),
+    ("relaxed-simd", wasmparser::WasmFeatures::RELAXED_SIMD),
+    ("tail-call", wasmparser::WasmFeatures::TAIL_CALL),
+    ("extended-const", wasmparser::WasmFeatures::EXTENDED_CONST),
+    ("multi-memory", wasmparser::WasmFeatures::MULTI_MEMORY),
+    ("threads", wasmparser::WasmFeatures::THREADS),
+    ("exceptions", wasmparser::WasmFeatures::EXCEPTIONS),
+    ("memory64", wasmparser::WasmFeatures::MEMORY64),
+];
+
+fn feature_flags(name: &str) -> Option<wasmparser::WasmFeatures> {
+    FEATURES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
+/// Validates `bytes` with only the features `table` lists (on top of the 1.0 core):
+/// an instruction or type of another proposal is refused with the validator's message.
+pub fn check_features(wasm: &Path, bytes: &[u8], table: &Table) -> Result<(), AbiError> {
+    let Some(names) = &table.features else {
+        return Ok(());
+    };
+    let features = names
+        .iter()
+        .filter_map(|name| feature_flags(name))
+        .fold(wasmparser::WasmFeatures::WASM1, |all, f| all | f);
+    wasmparser::Validator::new_with_features(features)
+        .validate_all(bytes)
+        .map(|_| ())
+        .map_err(|error| AbiError::Feature {
+            path: wasm.to_path_buf(),
+            runtime: table.runtime.clone(),
+            versions: table.versions.clone(),
+            accepted: names.clone(),
+            detail: error.to_string(),
+        })
+}
+
+/// [`check_features`] on a file.
+pub fn check_features_file(wasm: &Path, table: &Table) -> Result<(), AbiError> {
+    let bytes = std::fs::read(wasm).map_err(|source| AbiError::Read {
+        path: wasm.to_path_buf(),
+        source,
+    })?;
+    check_features(wasm, &bytes, table)
+}
+
 /// `AbiError::Mismatch` for `wasm` when `mismatches` is not empty.
 pub fn verdict(wasm: &Path, table: &Table, mismatches: Vec<Mismatch>) -> Result<(), AbiError> {
     if mismatches.is_empty() {
@@ -771,6 +865,7 @@ pub fn check_artifact(
     let table = load_table(repo_root, runtime)?;
     let module = read_module_file(wasm)?;
     verdict(wasm, &table, check(&module, &table))?;
+    check_features_file(wasm, &table)?;
     Ok(module)
 }
 
@@ -889,13 +984,15 @@ mod tests {
         assert_eq!(sig(&[I64], &[I32, F64]).to_string(), "(i64) -> (i32, f64)");
     }
 
+    /// A section: id, size (one byte: small bodies only), body.
+    fn section(id: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![id, body.len() as u8];
+        out.extend_from_slice(body);
+        out
+    }
+
     /// A module with one type, one import of that type and one exported memory, encoded by hand.
     fn module_importing(module: &str, name: &str, params: &[u8]) -> Vec<u8> {
-        fn section(id: u8, body: &[u8]) -> Vec<u8> {
-            let mut out = vec![id, body.len() as u8];
-            out.extend_from_slice(body);
-            out
-        }
         fn string(text: &str) -> Vec<u8> {
             let mut out = vec![text.len() as u8];
             out.extend_from_slice(text.as_bytes());
@@ -924,6 +1021,33 @@ mod tests {
             "{HEADER}[[import]]\nmodule = \"wasi_snapshot_preview1\"\nname = \"sock_accept\"\nparams = [\"i32\", \"i32\", \"i32\"]\nresults = [\"i32\"]\n"
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn features_are_checked_only_against_what_the_table_lists() {
+        let error = message(&format!(
+            "{HEADER}features = [\"simd128\", \"warp-drive\"]\n[[import]]\nmodule = \"m\"\nname = \"f\"\nparams = []\nresults = []\n"
+        ));
+        assert!(error.contains("unknown feature `warp-drive`"), "{error}");
+        // A module with one function using `i32.extend8_s` (sign-ext).
+        let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+        bytes.extend(section(1, &[1, 0x60, 1, 0x7f, 1, 0x7f]));
+        bytes.extend(section(3, &[1, 0]));
+        bytes.extend(section(10, &[1, 5, 0, 0x20, 0, 0xc0, 0x0b]));
+        let wasm = Path::new("f.wasm");
+        let table_with = |features: &str| {
+            parse(&format!(
+                "{HEADER}{features}[[import]]\nmodule = \"m\"\nname = \"f\"\nparams = []\nresults = []\n"
+            ))
+            .unwrap()
+        };
+        assert!(check_features(wasm, &bytes, &table_with("")).is_ok());
+        assert!(check_features(wasm, &bytes, &table_with("features = [\"sign-ext\"]\n")).is_ok());
+        let error =
+            check_features(wasm, &bytes, &table_with("features = [\"simd128\"]\n")).unwrap_err();
+        assert!(matches!(error, AbiError::Feature { .. }), "{error}");
+        assert!(error.to_string().contains("sign"), "{error}");
+        assert!(error.hint().unwrap().contains("accepts: simd128"));
     }
 
     #[test]

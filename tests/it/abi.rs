@@ -311,6 +311,68 @@ fn imports_from_env_fail_on_every_runtime() {
     }
 }
 
+const SIMD: &str = r#"
+#include <wasm_simd128.h>
+#include <stdio.h>
+
+int main(int argc, char **argv) {
+    (void)argv;
+    /* A swizzle by indices known only at run time: no scalar form to fold into. */
+    v128_t v = wasm_i32x4_make(argc, 0x0201, 3, 4);
+    v128_t picked = wasm_i8x16_swizzle(v, wasm_i8x16_splat(argc + 3));
+    printf("%d\n", wasm_i32x4_extract_lane(picked, 0));
+    return 0;
+}
+"#;
+
+/// A module clang compiled with `-msimd128` passes the repository's Wasmtime table
+/// (and runs on Wasmtime), and is refused by a copy of that table without `simd128`;
+/// the same program without the flag passes both.
+#[test]
+fn a_simd_module_is_refused_by_a_table_without_simd() {
+    let dir = tempfile::tempdir().unwrap();
+    let simd = compile(dir.path(), "simd", SIMD, &["-msimd128"]);
+    let scalar = compile(dir.path(), "scalar", HELLO, &[]);
+    abi::check_artifact(repo_root(), "wasmtime", &simd).unwrap();
+    let out = std::process::Command::new("wasmtime")
+        .arg(&simd)
+        .output()
+        .expect("wasmtime on PATH");
+    // Every byte of the result is byte 4 of the vector (lane 1's low byte, 0x01).
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "16843009\n");
+
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join("runtimes")).unwrap();
+    let text = std::fs::read_to_string(repo_root().join("runtimes/wasmtime.toml")).unwrap();
+    assert!(text.contains("  \"simd128\",\n"));
+    std::fs::write(
+        repo.path().join("runtimes/wasmtime.toml"),
+        text.replace("  \"simd128\",\n", ""),
+    )
+    .unwrap();
+    let error = abi::check_artifact(repo.path(), "wasmtime", &simd).unwrap_err();
+    assert!(matches!(error, AbiError::Feature { .. }), "{error}");
+    assert!(error.to_string().to_lowercase().contains("simd"), "{error}");
+    abi::check_artifact(repo.path(), "wasmtime", &scalar).unwrap();
+
+    // `wlmake inspect` refuses it the same way.
+    let (code, _, stderr) = run(wlmake_in(dir.path()).env("WLMAKE_REPO", repo.path()).args([
+        "inspect",
+        "simd.wasm",
+        "--runtime",
+        "wasmtime",
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("uses a WebAssembly feature runtime wasmtime"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: runtime wasmtime accepts: mutable-global"),
+        "{stderr}"
+    );
+}
+
 fn wlmake_in(dir: &Path) -> Command {
     let mut command = Command::cargo_bin("wlmake").unwrap();
     command

@@ -54,6 +54,14 @@ fn unknown_recipe_suggests_close_ids() {
 }
 
 #[test]
+fn unknown_profile_is_refused_with_the_list() {
+    let (code, _, stderr) =
+        run(wlmake_in(repo_root()).args(["build", "php/php-8.2.32", "--profile", "fast"]));
+    assert_eq!(code, 2);
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
 fn unknown_runtime_is_refused() {
     let (code, _, stderr) =
         run(wlmake_in(repo_root()).args(["run", "php/php-7.4.33", "--runtime", "nodejs"]));

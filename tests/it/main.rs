@@ -10,6 +10,7 @@ mod libraries;
 mod patch_workflow;
 mod pipeline;
 mod precompile;
+mod profiles;
 mod python_server;
 mod recipes;
 mod release;
