@@ -8,14 +8,13 @@
 //! `wasmedge` named by `WLMAKE_WASMEDGE` or found on PATH, else the test host in
 //! tests/wasmedge-test-host (see tests/it/server.rs).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::server::{Flavor, ensure_built, free_port, wlmake};
+use crate::server::{Flavor, Server, ensure_built, free_port, wlmake};
 
 const PYTHON: &str = "python/python-3.11.2";
 
@@ -68,76 +67,25 @@ fn precompile() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "True\n");
 }
 
-/// A running `wlmake run python ... -c SERVE` (wlmake execs the runtime): killed when
-/// dropped, also when an assertion fails.
-struct Server {
-    child: Child,
-    address: SocketAddr,
-}
-
-impl Server {
-    fn start(ip: &str, docroot: &Path) -> Self {
-        let port = free_port(ip);
-        let address = SocketAddr::new(ip.parse().unwrap(), port);
-        let (variable, binary) = Flavor::Wasmedge.binary();
-        let child = wlmake()
-            .env(variable, binary)
-            .args(["run", PYTHON, "--runtime", "wasmedge"])
-            .args(precompiled_flag())
-            .arg("--dir")
-            .arg(format!("{}::/srv", docroot.display()))
-            .args(["--", "-c", SERVE, "/srv"])
-            .arg(port.to_string())
-            .arg(ip)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut server = Self { child, address };
-        server.wait_until_ready();
-        server
-    }
-
-    fn wait_until_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the server exited early with {status}");
-            }
-            if TcpStream::connect_timeout(&self.address, Duration::from_millis(200)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server did not listen on {} within 60 s", self.address);
-    }
-
-    /// One HTTP/1.0 GET; returns (status code, headers, body).
-    fn get(&self, path: &str) -> (u16, String, String) {
-        let mut stream = TcpStream::connect_timeout(&self.address, Duration::from_secs(5)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let request = format!("GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.address);
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).unwrap();
-        let response = String::from_utf8_lossy(&response).into_owned();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or(0);
-        (status, head.to_string(), body.to_string())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts `wlmake run python ... -c SERVE` on `ip` serving `docroot`.
+fn start(ip: &str, docroot: &Path) -> Server {
+    let port = free_port(ip);
+    let address = SocketAddr::new(ip.parse().unwrap(), port);
+    let (variable, binary) = Flavor::Wasmedge.binary();
+    let child = wlmake()
+        .env(variable, binary)
+        .args(["run", PYTHON, "--runtime", "wasmedge"])
+        .args(precompiled_flag())
+        .arg("--dir")
+        .arg(format!("{}::/srv", docroot.display()))
+        .args(["--", "-c", SERVE, "/srv"])
+        .arg(port.to_string())
+        .arg(ip)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Server::ready(child, address, Duration::from_secs(60))
 }
 
 /// A file, a missing file, the folder's listing and a subfolder's listing.
@@ -150,9 +98,9 @@ fn serves_a_folder_on(ip: &str) {
     std::fs::write(docroot.path().join("hello.txt"), "hello from wasi\n").unwrap();
     std::fs::create_dir(docroot.path().join("notes")).unwrap();
     std::fs::write(docroot.path().join("notes/todo.md"), "- serve\n").unwrap();
-    let server = Server::start(ip, docroot.path());
+    let server = start(ip, docroot.path());
 
-    let (status, head, body) = server.get("/hello.txt");
+    let (status, head, body) = server.request("GET", "/hello.txt", "");
     assert_eq!(
         (status, body.as_str()),
         (200, "hello from wasi\n"),
@@ -161,11 +109,11 @@ fn serves_a_folder_on(ip: &str) {
     assert!(head.contains("Server: SimpleHTTP/"), "{head}");
     assert!(head.contains("Content-Length: 16"), "{head}");
 
-    let (status, _, body) = server.get("/missing.html");
+    let (status, _, body) = server.request("GET", "/missing.html", "");
     assert_eq!(status, 404, "{body}");
     assert!(body.contains("File not found"), "{body}");
 
-    let (status, head, body) = server.get("/");
+    let (status, head, body) = server.request("GET", "/", "");
     assert_eq!(status, 200, "{head}\n{body}");
     assert!(body.contains("Directory listing for /"), "{body}");
     assert!(
@@ -174,11 +122,11 @@ fn serves_a_folder_on(ip: &str) {
     );
     assert!(body.contains("<a href=\"notes/\">notes/</a>"), "{body}");
 
-    let (status, _, body) = server.get("/notes/");
+    let (status, _, body) = server.request("GET", "/notes/", "");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("<a href=\"todo.md\">todo.md</a>"), "{body}");
 
-    let (status, _, body) = server.get("/notes/todo.md");
+    let (status, _, body) = server.request("GET", "/notes/todo.md", "");
     assert_eq!((status, body.as_str()), (200, "- serve\n"));
 }
 

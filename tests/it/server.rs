@@ -83,13 +83,23 @@ pub(crate) fn free_port(ip: &str) -> u16 {
 }
 
 /// A running `wlmake run ... -- -S` (wlmake execs the runtime): killed when dropped.
-struct Server {
+/// A running server (`wlmake run ...`, which execs the runtime): killed when dropped,
+/// also when an assertion fails.
+pub(crate) struct Server {
     child: Child,
     /// Where clients connect.
     address: SocketAddr,
 }
 
 impl Server {
+    /// Takes a started server; returns once it accepts on `address` (panics when it
+    /// exits first or after `within`).
+    pub(crate) fn ready(child: Child, address: SocketAddr, within: Duration) -> Self {
+        let mut server = Self { child, address };
+        server.wait_until_ready(within);
+        server
+    }
+
     /// Starts `php -S HOST:PORT`; clients connect to `connect_ip` (the address a
     /// wildcard or a name stands for).
     fn start(recipe: &str, flavor: Flavor, host: &str, connect_ip: &str, docroot: &Path) -> Self {
@@ -115,13 +125,11 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut server = Self { child, address };
-        server.wait_until_ready();
-        server
+        Self::ready(child, address, Duration::from_secs(30))
     }
 
-    fn wait_until_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+    fn wait_until_ready(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!("the server exited early with {status}");
@@ -131,14 +139,18 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("the server did not listen on {} within 30 s", self.address);
+        panic!(
+            "the server did not listen on {} within {} s",
+            self.address,
+            within.as_secs()
+        );
     }
 
     /// One HTTP/1.0 exchange; returns (status code, headers, body).
-    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String, String) {
+    pub(crate) fn request(&self, method: &str, path: &str, body: &str) -> (u16, String, String) {
         let mut stream = TcpStream::connect_timeout(&self.address, Duration::from_secs(5)).unwrap();
         stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
+            .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
         let request = format!(
             "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
