@@ -4,7 +4,8 @@
 //! here while it runs. The signal handler only writes the signal number to a pipe
 //! (async-signal-safe); a watcher thread reads it and does the work: it waits for a
 //! running folder swap to finish, sends SIGTERM to every live group (SIGKILL after a
-//! short grace), removes the registered temp folders and exits with 128 + signal.
+//! short grace), kills the processes registered by marker that left those groups (see
+//! [`crate::sweep`]), removes the registered temp folders and exits with 128 + signal.
 //! Locks are file locks: they go with the process. Published outputs are only ever
 //! replaced by a complete swap, so the previous artifacts stay as they were.
 
@@ -19,6 +20,7 @@ const GRACE: Duration = Duration::from_secs(2);
 
 static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static MARKERS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static CRITICAL: Mutex<()> = Mutex::new(());
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
@@ -92,6 +94,11 @@ fn watch(read_fd: i32) {
     groups.extend(child_groups());
     tracing::debug!(?groups, "stopping process groups");
     stop_groups(&groups);
+    // Processes that left our groups (a runtime under `timeout`), found by their markers.
+    let markers = lock(&MARKERS).clone();
+    if !markers.is_empty() {
+        crate::sweep::stop_all(&markers);
+    }
     let temps = lock(&TEMPS);
     for path in temps.iter() {
         remove_path(path);
@@ -155,6 +162,28 @@ fn remove_path(path: &Path) {
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Command-line markers of processes that a signal must stop even when they left our
+/// process groups (see [`crate::sweep`]); removed again when the guard is dropped.
+pub fn sweep_on_signal(markers: Vec<String>) -> Marked {
+    lock(&MARKERS).extend(markers.iter().cloned());
+    Marked(markers)
+}
+
+/// Markers registered by [`sweep_on_signal`].
+#[derive(Debug)]
+pub struct Marked(Vec<String>);
+
+impl Drop for Marked {
+    fn drop(&mut self) {
+        let mut markers = lock(&MARKERS);
+        for marker in &self.0 {
+            if let Some(index) = markers.iter().position(|m| m == marker) {
+                markers.remove(index);
+            }
+        }
     }
 }
 

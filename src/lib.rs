@@ -23,4 +23,5 @@ pub mod runtime;
 pub mod source;
 pub mod store;
 pub mod suite;
+pub mod sweep;
 pub mod toolchain;

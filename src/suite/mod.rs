@@ -21,7 +21,6 @@ pub mod guest;
 pub mod junit;
 pub mod prepare;
 pub mod results;
-pub mod sweep;
 pub mod wrapper;
 
 use std::fs::File;
@@ -201,7 +200,7 @@ impl Layout {
     }
 
     /// Command-line markers of this folder's processes: the modules, the wrappers and
-    /// the driver (see [`sweep`]).
+    /// the driver (see [`crate::sweep`]).
     pub fn markers(&self) -> Vec<String> {
         vec![
             self.root.join("bin").display().to_string() + "/",
@@ -461,6 +460,8 @@ pub fn run_driver(
     reporter: &dyn Reporter,
 ) -> Result<Duration, SuiteError> {
     let start = Instant::now();
+    // Ctrl-C or SIGTERM stops these too (the interrupt handler only reaches our groups).
+    let _marked = crate::interrupt::sweep_on_signal(layout.markers());
     reporter.task_start("tests", total);
     let outcome = std::thread::scope(|scope| {
         let handle = scope.spawn(|| command.run_logged(&layout.log()));
@@ -477,7 +478,7 @@ pub fn run_driver(
         handle.join().expect("the driver thread does not panic")
     });
     reporter.task_finish();
-    let stopped = sweep::stop_all(&layout.markers());
+    let stopped = crate::sweep::stop_all(&layout.markers());
     if stopped > 0 {
         tracing::warn!(stopped, "stopped processes the run left behind");
     }

@@ -209,6 +209,69 @@ fn the_overall_limit_stops_the_driver_and_every_runtime_process() {
 }
 
 #[test]
+fn sigterm_stops_the_driver_and_every_runtime_process() {
+    let work = tempfile::tempdir().unwrap();
+    let tests = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tests.path().join("forever.phpt"),
+        "--TEST--\nRuns forever\n--FILE--\n<?php\nwhile (true) {}\n--EXPECT--\nnever\n",
+    )
+    .unwrap();
+    ensure_built(PHP_82);
+    let suite = work.path().join("suite");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("wlmake"))
+        .env("WLMAKE_WORK_DIR", work.path())
+        .args([
+            "-q",
+            "test",
+            PHP_82,
+            "--runtime",
+            "wasmtime",
+            "--suite",
+            "upstream",
+        ])
+        .arg("--only")
+        .arg(tests.path())
+        .args(["--timeout", "600"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed on every path out of this test, also when an assertion fails.
+    struct Reap(u32);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            // SAFETY: signals our own child (gone already on the normal path).
+            unsafe { libc::kill(self.0 as i32, libc::SIGKILL) };
+        }
+    }
+    let _reap = Reap(child.id());
+    // Wait until the test's runtime runs (it preopens the suite's source tree, `TREE::`).
+    let runtime_running = || {
+        processes_mentioning(&suite.display().to_string())
+            .iter()
+            .any(|line| line.contains("::"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !runtime_running() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no runtime process appeared within 300 s"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "wlmake ended early");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // SAFETY: signals our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("SIGTERM received"), "{stderr}");
+    let left = processes_mentioning(&suite.display().to_string());
+    assert!(left.is_empty(), "processes left running: {left:#?}");
+}
+
+#[test]
 fn upstream_flags_are_refused_for_the_smoke_tests() {
     let out = wlmake()
         .args([

@@ -1,12 +1,11 @@
-//! Stopping what a run left behind. `run-tests.php` kills only the shell it started when
-//! its own limit fires, and a run stopped by wlmake's overall limit leaves its workers;
-//! the runtime processes under them would spin on. Processes are found by a marker in
-//! their command line: a path inside the suite folder (the wrapper, the preopened source
-//! tree, the driver), so only this run's processes match.
+//! Stopping processes that left our process groups. The upstream suite's driver
+//! (`run-tests.php`) starts workers, and their runtimes run under `timeout`, which puts
+//! each in a process group of its own: stopping the driver's group (at the end of a run,
+//! at wlmake's overall limit, or on Ctrl-C / SIGTERM through [`crate::interrupt`]) does
+//! not reach them, and they would spin on. Such processes are found by a marker in their
+//! command line: a path inside the run's own folder, so only this run's processes match.
 
 use std::time::Duration;
-
-use crate::process::Command;
 
 /// Processes other than this one whose command line contains one of `markers`.
 pub fn find(markers: &[String]) -> Vec<u32> {
@@ -39,15 +38,13 @@ pub fn stop_all(markers: &[String]) -> usize {
             break;
         }
         tracing::debug!(?pids, "stopping leftover processes");
-        killed += pids.len();
-        // The shell's `kill` builtin: a `kill` binary (procps) is not everywhere.
-        let result = Command::new("sh")
-            .args(["-c", "kill -KILL \"$@\" 2>/dev/null; true", "sh"])
-            .args(pids.iter().map(u32::to_string))
-            .timeout(Duration::from_secs(10))
-            .capture();
-        if let Err(error) = result {
-            tracing::warn!(%error, "cannot stop leftover processes");
+        for &pid in &pids {
+            // SAFETY: kill(2) sends a signal; no memory is touched. No subprocess is
+            // started here: this also runs from the signal watcher, when no new child may
+            // start.
+            if unsafe { libc::kill(pid as i32, libc::SIGKILL) } == 0 {
+                killed += 1;
+            }
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -57,6 +54,7 @@ pub fn stop_all(markers: &[String]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::Command;
 
     #[test]
     fn finds_and_stops_only_marked_processes() {
