@@ -184,7 +184,7 @@ fn insert(ctx: &BuildContext<'_>, manifest: &Manifest, reporter: &dyn Reporter) 
     match store.insert(
         &manifest.build_identity,
         &manifest.recipe.id,
-        &manifest.runtime,
+        manifest.runtime.name(),
         &ctx.output_dir,
         &files,
     ) {

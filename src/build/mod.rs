@@ -28,7 +28,7 @@ use crate::process::Command;
 use crate::recipe::graph;
 use crate::recipe::{ArtifactKind, Recipe, RecipeId, Repository, SourceSpec};
 use crate::reporter::Reporter;
-use crate::runtime::abi;
+use crate::runtime::{Kind, abi};
 use crate::source::{self, Cache, FetchOptions};
 use crate::store::remote::Remote;
 use crate::toolchain::Toolchain;
@@ -51,7 +51,7 @@ pub struct CachePolicy {
 pub struct BuildContext<'a> {
     pub repo: &'a Repository,
     pub recipe: Recipe,
-    pub runtime: String,
+    pub runtime: Kind,
     pub toolchain: Toolchain,
     pub cache: Cache,
     pub fetch_options: FetchOptions,
@@ -196,7 +196,7 @@ fn identity_of(
     identity::identity(&IdentityInputs {
         build_logic: BUILD_LOGIC_VERSION,
         recipe: recipe.content_sha256.as_str(),
-        runtime: &ctx.runtime,
+        runtime: ctx.runtime,
         source: source_digest,
         patches: patches
             .iter()
@@ -226,13 +226,13 @@ fn resolve_dependency(
         bail!("dependency cycle: {} -> {}", chain.join(" -> "), dep.id);
     }
     chain.push(dep.id.0.clone());
-    let settings = Settings::for_runtime(&dep.build, &ctx.runtime);
+    let settings = Settings::for_runtime(&dep.build, ctx.runtime);
     let mut entries = Vec::new();
     for sub in &settings.depends {
         entries.push(resolve_dependency(ctx, sub, chain)?.1);
     }
     chain.pop();
-    let patches = patch::series(ctx.repo.root(), &dep, &ctx.runtime)?;
+    let patches = patch::series(ctx.repo.root(), &dep, ctx.runtime)?;
     let entry = DependencyEntry {
         id: dep.id.to_string(),
         identity: identity_of(
@@ -256,7 +256,7 @@ fn library_env<'a>(ctx: &'a BuildContext<'_>, force: bool) -> library::LibraryEn
         toolchain: &ctx.toolchain,
         cache: &ctx.cache,
         fetch_options: &ctx.fetch_options,
-        runtime: &ctx.runtime,
+        runtime: ctx.runtime,
         root: &ctx.lib_root,
         cache_policy: &ctx.cache_policy,
         force,
@@ -266,12 +266,12 @@ fn library_env<'a>(ctx: &'a BuildContext<'_>, force: bool) -> library::LibraryEn
 /// Resolves a build's inputs and its identity without building anything.
 pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
     let recipe = &ctx.recipe;
-    let patches = patch::series(ctx.repo.root(), recipe, &ctx.runtime)?;
-    let settings = Settings::for_runtime(&recipe.build, &ctx.runtime);
+    let patches = patch::series(ctx.repo.root(), recipe, ctx.runtime)?;
+    let settings = Settings::for_runtime(&recipe.build, ctx.runtime);
     let digest = source_digest(recipe)?;
     // The whole graph: [library] recipes (transitively) are built into shared prefixes;
     // other direct dependencies (in-repository C sources) inside this build's folder.
-    let graph = graph::resolve(ctx.repo, recipe.clone(), &ctx.runtime)?;
+    let graph = graph::resolve(ctx.repo, recipe.clone(), ctx.runtime)?;
     let node_identities = library::graph_identities(&library_env(ctx, false), &graph)?;
     let root_index = graph.nodes.len() - 1;
     let mut chain = vec![recipe.id.0.clone()];
@@ -368,7 +368,7 @@ fn materials(
             role,
             identity,
             &source_digest(recipe)?,
-            &patch::series(ctx.repo.root(), recipe, &ctx.runtime)?,
+            &patch::series(ctx.repo.root(), recipe, ctx.runtime)?,
         ));
     }
     Ok(out)
@@ -402,8 +402,7 @@ fn build_dependencies(
                 prefix: None,
                 native: None,
             };
-            let mut settings =
-                Settings::for_runtime(&dep.build, &ctx.runtime).expand(&placeholders);
+            let mut settings = Settings::for_runtime(&dep.build, ctx.runtime).expand(&placeholders);
             let maps = reproducible::PrefixMaps::new()
                 .add(&dest, format!("/deps/{}", dep.name))
                 .add(&ctx.toolchain.view, "/toolchain")
@@ -481,8 +480,8 @@ pub fn run_library(
     ctx: &BuildContext<'_>,
     reporter: &dyn Reporter,
 ) -> Result<library::LibraryBuild> {
-    ctx.recipe.require_runtime(&ctx.runtime)?;
-    let graph = graph::resolve(ctx.repo, ctx.recipe.clone(), &ctx.runtime)?;
+    ctx.recipe.require_runtime(ctx.runtime)?;
+    let graph = graph::resolve(ctx.repo, ctx.recipe.clone(), ctx.runtime)?;
     let lib_env = library_env(ctx, ctx.force);
     let mut built = library::build_graph(&lib_env, &graph, ctx.jobs, reporter)?;
     Ok(built
@@ -500,7 +499,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         );
     };
     let recipe = &ctx.recipe;
-    recipe.require_runtime(&ctx.runtime)?;
+    recipe.require_runtime(ctx.runtime)?;
     // One build of a recipe and runtime at a time: others wait here.
     let _lock = source::lock_exclusive_announced(&ctx.work_dir.join(".lock"), |holder| {
         let holder = holder
@@ -710,7 +709,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     let start = Instant::now();
     // WasmEdge 0.13-0.16 do not refuse a wrong socket signature at load time (they
     // corrupt memory), so every artifact's imports are checked against the runtime's table.
-    let table = abi::load_table(ctx.repo.root(), &ctx.runtime)?;
+    let table = abi::load_table(ctx.repo.root(), ctx.runtime.abi_table())?;
     let mut import_tables = BTreeMap::new();
     for spec in &recipe.artifacts {
         let path = tree.join(&spec.path);
@@ -757,13 +756,8 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         }),
         env: recipe.run_env.clone(),
     };
-    let records = record::run_records(
-        &recipe.records,
-        &ctx.runtime,
-        &artifacts,
-        &setting,
-        reporter,
-    )?;
+    let records =
+        record::run_records(&recipe.records, ctx.runtime, &artifacts, &setting, reporter)?;
     timed("record", start);
 
     reporter.step("collect");
@@ -789,7 +783,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
                 .to_string(),
             content_sha256: recipe.content_sha256.to_string(),
         },
-        runtime: ctx.runtime.clone(),
+        runtime: ctx.runtime,
         build_identity,
         source: SourceEntry {
             kind: match &recipe.source {

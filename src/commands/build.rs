@@ -44,10 +44,9 @@ pub fn fetch(session: &Session, args: &FetchArgs) -> Result<()> {
     Ok(())
 }
 
-fn check_runtime(recipe: &crate::recipe::Recipe, runtime: &str) -> Result<Kind> {
-    let kind = Kind::parse(runtime)?;
+fn check_runtime(recipe: &crate::recipe::Recipe, runtime: Kind) -> Result<Kind> {
     recipe.require_runtime(runtime)?;
-    Ok(kind)
+    Ok(runtime)
 }
 
 /// The build cache as the flags and environment ask for it.
@@ -77,7 +76,7 @@ fn context<'a>(
     cache: &BuildCacheArgs,
 ) -> Result<BuildContext<'a>> {
     let recipe = repo.load(&target.recipe)?;
-    check_runtime(&recipe, &target.runtime)?;
+    check_runtime(&recipe, target.runtime)?;
     let work_root = session.work_root(repo);
     std::fs::create_dir_all(&work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
@@ -87,11 +86,11 @@ fn context<'a>(
         recipe.profiles.get(&target.profile),
         &toolchain.view.join("bin"),
     )?;
-    let folder = target.profile.folder(&target.runtime);
+    let folder = target.profile.folder(target.runtime);
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     Ok(BuildContext {
         repo,
-        runtime: target.runtime.clone(),
+        runtime: target.runtime,
         toolchain,
         cache: session.cache()?,
         fetch_options: session.fetch_options(),
@@ -258,9 +257,8 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
 
 /// `wlmake build --precompile` with the flavor's runtime on this machine.
 fn precompile_build(session: &Session, outcome: &BuildOutcome) -> Result<Vec<Precompiled>> {
-    let kind = Kind::parse(&outcome.manifest.runtime)?;
-    let runtime =
-        Runtime::find(kind).context("`--precompile` compiles with the flavor's runtime")?;
+    let runtime = Runtime::find(outcome.manifest.runtime)
+        .context("`--precompile` compiles with the flavor's runtime")?;
     Ok(precompiled::write_beside(
         &outcome.output_dir,
         &outcome.manifest,
@@ -316,7 +314,7 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
         .path()
         .join("build")
         .join(&ctx.recipe.id.0)
-        .join(&ctx.runtime);
+        .join(ctx.runtime);
     ctx.lib_root = temp.path().join("lib");
     ctx.output_dir = temp.path().join("out");
     let inputs = build::resolve_inputs(&ctx)
@@ -433,16 +431,16 @@ pub(super) fn built(
     target: &BuildTarget,
 ) -> Result<(Recipe, std::path::PathBuf, Manifest)> {
     let recipe = repo.load(&target.recipe)?;
-    check_runtime(&recipe, &target.runtime)?;
+    check_runtime(&recipe, target.runtime)?;
     let dir = output_dir(
         &session.output_root(repo),
         &recipe.id.0,
-        &target.profile.folder(&target.runtime),
+        &target.profile.folder(target.runtime),
     );
     let manifest = Manifest::load(&dir)?.ok_or_else(|| OutputError::NotBuilt {
         id: recipe.id.0.clone(),
         runtime: match target.profile {
-            Profile::Release => target.runtime.clone(),
+            Profile::Release => target.runtime.to_string(),
             other => format!("{} --profile {}", target.runtime, other.name()),
         },
         dir: dir.clone(),
@@ -465,7 +463,7 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
     // A changed artifact is refused: it is not what the manifest vouches for.
     verify_artifact(&dir, &manifest, &name)?;
     let setting = run_setting(&recipe, &dir, &manifest)?;
-    let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
+    let runtime = Runtime::find(args.target.runtime)?;
     let mut preopens: Vec<Preopen> = args.dirs.iter().map(|d| Preopen::parse(d)).collect();
     if preopens.is_empty() {
         // Relative paths resolve against `/` in WASI: make the current folder that root.
@@ -627,7 +625,7 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
     super::suite::check_smoke_flags(args)?;
     let repo = session.repository()?;
     let (recipe, dir, manifest) = built(session, &repo, &args.target)?;
-    let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
+    let runtime = Runtime::find(args.target.runtime)?;
     let setting = run_setting(&recipe, &dir, &manifest)?;
     session.reporter.line(&format!(
         "testing {} on {} ({})",

@@ -12,12 +12,12 @@ use crate::toolchain;
 pub fn graph(session: &Session, args: &GraphArgs) -> Result<()> {
     let repo = session.repository()?;
     let recipe = repo.load(&args.recipe)?;
-    recipe.require_runtime(&args.runtime)?;
+    recipe.require_runtime(args.runtime)?;
     let work_root = session.work_root(&repo);
     std::fs::create_dir_all(&work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
     let toolchain = toolchain::discover()?.into_toolchain(&work_root)?;
-    let graph = graph::resolve(&repo, recipe, &args.runtime)?;
+    let graph = graph::resolve(&repo, recipe, args.runtime)?;
     let cache = session.cache()?;
     let fetch_options = session.fetch_options();
     let lib_root = work_root.join("lib");
@@ -26,7 +26,7 @@ pub fn graph(session: &Session, args: &GraphArgs) -> Result<()> {
         toolchain: &toolchain,
         cache: &cache,
         fetch_options: &fetch_options,
-        runtime: &args.runtime,
+        runtime: args.runtime,
         root: &lib_root,
         // Identities only: nothing is built or looked up.
         cache_policy: &CachePolicy::default(),

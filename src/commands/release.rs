@@ -13,7 +13,6 @@ use crate::container::{self, ContainerBuild, Engine};
 use crate::env_vars::{WLMAKE_OUTPUT_DIR, WLMAKE_WORK_DIR};
 use crate::recipe::RecipeError;
 use crate::release::{SHA256SUMS, Selection, assets_of, matrix_of, write_release};
-use crate::runtime::Kind;
 
 pub fn matrix(session: &Session, args: &MatrixArgs) -> Result<()> {
     let selection = Selection::from_args(&args.select)?;
@@ -75,8 +74,7 @@ pub fn build_in_container(
 ) -> Result<BuildOutcome> {
     let repo = session.repository()?;
     let recipe = repo.load(&args.target.recipe)?;
-    Kind::parse(&args.target.runtime)?;
-    recipe.require_runtime(&args.target.runtime)?;
+    recipe.require_runtime(args.target.runtime)?;
     let wanted = match engine {
         Some(name) => Some(
             Engine::parse(name).with_context(|| format!("unknown container engine `{name}`"))?,
@@ -111,7 +109,7 @@ pub fn build_in_container(
         mirrors: options.mirrors,
         use_apt: options.use_apt,
         recipe: args.target.recipe.clone(),
-        runtime: args.target.runtime.clone(),
+        runtime: args.target.runtime,
         force: args.force,
         jobs: args.jobs,
         quiet: session.global.quiet,

@@ -11,7 +11,7 @@ use crate::cli::{Suite, TestArgs};
 use crate::output::Manifest;
 use crate::recipe::Recipe;
 use crate::reporter::Reporter;
-use crate::runtime::{Kind, Runtime};
+use crate::runtime::Runtime;
 use crate::suite::expected::{ExpectedFailures, Verdict, suggested_line};
 use crate::suite::junit;
 use crate::suite::results::{Counts, Status, TestRecord};
@@ -39,7 +39,7 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     }
     let repo = session.repository()?;
     let (recipe, dir, manifest) = super::build::built(session, &repo, &args.target)?;
-    let runtime_name = &args.target.runtime;
+    let runtime_name = args.target.runtime;
     if let Some(suite) = &recipe.suite {
         return guest_upstream(session, args, &repo, &recipe, &dir, &manifest, suite);
     }
@@ -50,14 +50,13 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
         }
         .into());
     }
-    let kind = Kind::parse(runtime_name)?;
-    if kind != Kind::Wasmtime {
+    if !runtime_name.runs_upstream_suite() {
         return Err(SuiteError::UnsupportedRuntime {
-            runtime: runtime_name.clone(),
+            runtime: runtime_name,
         }
         .into());
     }
-    let runtime = Runtime::find(kind)?;
+    let runtime = Runtime::find(runtime_name)?;
     let php = NativePhp::find()?;
     let timeout_program = crate::process::which("timeout").ok_or(SuiteError::NoTimeoutProgram)?;
     let list = ExpectedFailures::load(&ExpectedFailures::file_of(
@@ -172,8 +171,8 @@ fn guest_upstream(
     if args.jobs.is_some() {
         bail!("--jobs: the tests of a [suite] run one after the other");
     }
-    let runtime_name = &args.target.runtime;
-    let runtime = Runtime::find(Kind::parse(runtime_name)?)?;
+    let runtime_name = args.target.runtime;
+    let runtime = Runtime::find(runtime_name)?;
     let module = manifest
         .artifact_path(dir, &suite.artifact)
         .ok_or_else(|| SuiteError::NoArtifact(suite.artifact.clone()))?;
