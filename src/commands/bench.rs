@@ -13,7 +13,8 @@ use crate::suite::NativePhp;
 
 pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
     let repo = session.repository()?;
-    let (recipe, dir, manifest) = super::build::built(session, &repo, &args.target)?;
+    let (plan, manifest) = super::build::built(session, &repo, &args.target)?;
+    let (recipe, dir) = (&plan.recipe, plan.output_dir());
     if recipe.language != "php" {
         bail!(
             "wlmake bench runs PHP's Zend/bench.php and Zend/micro_bench.php; `{}` is a {} recipe",

@@ -10,11 +10,12 @@ use crate::build::{self, BuildContext, BuildOutcome, CachePolicy, Origin};
 use crate::cli::{BuildArgs, BuildCacheArgs, BuildTarget, FetchArgs, RunArgs, TestArgs};
 use crate::env_vars;
 use crate::error::TestsFailed;
+use crate::output::Manifest;
 use crate::output::precompiled::{self, Lookup, Precompiled};
-use crate::output::{Manifest, OutputError, output_dir};
+use crate::plan::Plan;
 use crate::recipe::{Recipe, Repository};
 use crate::reporter::Reporter;
-use crate::runtime::{self, Invocation, Kind, Preopen, Runtime, precompile};
+use crate::runtime::{self, Invocation, Preopen, Runtime, precompile};
 use crate::source;
 use crate::store::remote::Remote;
 use crate::toolchain;
@@ -44,11 +45,6 @@ pub fn fetch(session: &Session, args: &FetchArgs) -> Result<()> {
     Ok(())
 }
 
-fn check_runtime(recipe: &crate::recipe::Recipe, runtime: Kind) -> Result<Kind> {
-    recipe.require_runtime(runtime)?;
-    Ok(runtime)
-}
-
 /// The build cache as the flags and environment ask for it.
 fn cache_policy(args: &BuildCacheArgs) -> CachePolicy {
     let remote = args
@@ -66,31 +62,27 @@ fn cache_policy(args: &BuildCacheArgs) -> CachePolicy {
     }
 }
 
-/// The build context for a target: recipe, toolchain, folders, cache policy.
+/// The build context of a plan on this machine: toolchain, profile, cache policy.
 fn context<'a>(
     session: &Session,
     repo: &'a Repository,
-    target: &BuildTarget,
+    plan: Plan,
     jobs: Option<usize>,
     force: bool,
     cache: &BuildCacheArgs,
 ) -> Result<BuildContext<'a>> {
-    let recipe = repo.load(&target.recipe)?;
-    check_runtime(&recipe, target.runtime)?;
-    let work_root = session.work_root(repo);
-    std::fs::create_dir_all(&work_root)
+    let work_root = plan.layout.work_root();
+    std::fs::create_dir_all(work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
-    let toolchain = toolchain::discover()?.into_toolchain(&work_root)?;
+    let toolchain = toolchain::discover()?.into_toolchain(work_root)?;
     let profile = ResolvedProfile::resolve(
-        target.profile,
-        recipe.profiles.get(&target.profile),
+        plan.profile,
+        plan.recipe.profiles.get(&plan.profile),
         &toolchain.view.join("bin"),
     )?;
-    let folder = target.profile.folder(target.runtime);
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     Ok(BuildContext {
         repo,
-        runtime: target.runtime,
         toolchain,
         cache: session.cache()?,
         fetch_options: session.fetch_options(),
@@ -98,10 +90,10 @@ fn context<'a>(
         force,
         cache_policy: cache_policy(cache),
         profile,
-        work_dir: work_root.join("build").join(&recipe.id.0).join(&folder),
-        lib_root: work_root.join("lib"),
-        output_dir: output_dir(&session.output_root(repo), &recipe.id.0, &folder),
-        recipe,
+        work_dir: plan.work_dir(),
+        lib_root: plan.layout.lib_root(),
+        output_dir: plan.output_dir(),
+        plan,
     })
 }
 
@@ -113,9 +105,10 @@ pub fn identity(session: &Session, target: &BuildTarget) -> Result<()> {
         cache_url: None,
         cache_push: false,
     };
-    let ctx = context(session, &repo, target, None, false, &no_remote)?;
+    let plan = session.plan(&repo, target)?;
+    let ctx = context(session, &repo, plan, None, false, &no_remote)?;
     let inputs = build::resolve_inputs(&ctx)
-        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.recipe.id))?;
+        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.plan.recipe.id))?;
     println!("{}", inputs.identity);
     Ok(())
 }
@@ -142,24 +135,22 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
     }
     let start = Instant::now();
     let repo = session.repository()?;
-    let ctx = context(
-        session,
-        &repo,
-        &args.target,
-        args.jobs,
-        args.force,
-        &args.cache,
-    )?;
-    if ctx.recipe.library.is_some() {
+    let plan = session.plan(&repo, &args.target)?;
+    let ctx = context(session, &repo, plan, args.jobs, args.force, &args.cache)?;
+    if ctx.plan.recipe.library.is_some() {
         if args.target.profile != Profile::Release {
             bail!(
                 "`{}` is a library: libraries are built once, as release builds, into a prefix every build shares; `--profile {}` applies to the recipes that link it",
-                ctx.recipe.id,
+                ctx.plan.recipe.id,
                 args.target.profile.name()
             );
         }
-        let library = build::run_library(&ctx, &session.reporter)
-            .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
+        let library = build::run_library(&ctx, &session.reporter).with_context(|| {
+            format!(
+                "cannot build `{}` for {}",
+                ctx.plan.recipe.id, ctx.plan.runtime
+            )
+        })?;
         let verb = if library.rebuilt {
             "built"
         } else {
@@ -167,15 +158,19 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
         };
         session.reporter.line(&format!(
             "{verb} {} (identity {}) in {:.1} s",
-            ctx.recipe.id,
+            ctx.plan.recipe.id,
             &library.identity[..16],
             start.elapsed().as_secs_f64()
         ));
         println!("{}", library.prefix.display());
         return Ok(None);
     }
-    let outcome = build::run(&ctx, &session.reporter)
-        .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
+    let outcome = build::run(&ctx, &session.reporter).with_context(|| {
+        format!(
+            "cannot build `{}` for {}",
+            ctx.plan.recipe.id, ctx.plan.runtime
+        )
+    })?;
     let verb = match outcome.origin {
         Origin::Built => "built",
         Origin::UpToDate => "up to date:",
@@ -184,8 +179,8 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
     };
     session.reporter.line(&format!(
         "{verb} {} for {} in {:.1} s",
-        ctx.recipe.id,
-        ctx.runtime,
+        ctx.plan.recipe.id,
+        ctx.plan.runtime,
         start.elapsed().as_secs_f64()
     ));
     for (flag, count) in &outcome.manifest.warnings {
@@ -274,9 +269,12 @@ fn precompile_build(session: &Session, outcome: &BuildOutcome) -> Result<Vec<Pre
 fn check(session: &Session, args: &BuildArgs) -> Result<()> {
     let start = Instant::now();
     let repo = session.repository()?;
-    let (_, published_dir, published) = built(session, &repo, &args.target)
+    let plan = session.plan(&repo, &args.target)?;
+    let published_dir = plan.output_dir();
+    let published = plan
+        .built()
         .context("`--check` compares a rebuild with the published build")?;
-    let work_root = session.work_root(&repo);
+    let work_root = plan.layout.work_root().to_path_buf();
     std::fs::create_dir_all(&work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
     // Removed when dropped, and by the interrupt handler on Ctrl-C or SIGTERM.
@@ -295,38 +293,31 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
         cache_url: None,
         cache_push: false,
     };
-    let mut ctx = context(
-        session,
-        &repo,
-        &args.target,
-        args.jobs,
-        true,
-        &local_store_only,
-    )?;
-    if ctx.recipe.library.is_some() {
+    let mut ctx = context(session, &repo, plan, args.jobs, true, &local_store_only)?;
+    if ctx.plan.recipe.library.is_some() {
         bail!(
             "`--check` compares published artifacts; `{}` is a library (its prefix is not published in build-output)",
-            ctx.recipe.id
+            ctx.plan.recipe.id
         );
     }
     ctx.cache_policy.write = false;
     ctx.work_dir = temp
         .path()
         .join("build")
-        .join(&ctx.recipe.id.0)
-        .join(ctx.runtime);
+        .join(&ctx.plan.recipe.id.0)
+        .join(ctx.plan.runtime);
     ctx.lib_root = temp.path().join("lib");
     ctx.output_dir = temp.path().join("out");
     let inputs = build::resolve_inputs(&ctx)
-        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.recipe.id))?;
+        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.plan.recipe.id))?;
     if inputs.identity != published.build_identity {
         bail!(
             "the published build in `{}` is of other inputs (identity {}, these inputs: {}): build it first with `wlmake build {} --runtime {}{}`, then check it",
             published_dir.display(),
             &published.build_identity[..16.min(published.build_identity.len())],
             &inputs.identity[..16],
-            ctx.recipe.id,
-            ctx.runtime,
+            ctx.plan.recipe.id,
+            ctx.plan.runtime,
             match args.target.profile {
                 Profile::Release => String::new(),
                 other => format!(" --profile {}", other.name()),
@@ -335,13 +326,17 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
     }
     session.reporter.line(&format!(
         "rebuilding {} for {} in `{}` to compare with `{}`",
-        ctx.recipe.id,
-        ctx.runtime,
+        ctx.plan.recipe.id,
+        ctx.plan.runtime,
         temp.path().display(),
         published_dir.display()
     ));
-    let outcome = build::run(&ctx, &session.reporter)
-        .with_context(|| format!("cannot rebuild `{}` for {}", ctx.recipe.id, ctx.runtime))?;
+    let outcome = build::run(&ctx, &session.reporter).with_context(|| {
+        format!(
+            "cannot rebuild `{}` for {}",
+            ctx.plan.recipe.id, ctx.plan.runtime
+        )
+    })?;
     let mut results = Vec::new();
     let mut differing = Vec::new();
     for artifact in &published.artifacts {
@@ -424,33 +419,22 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
     Ok(())
 }
 
-/// The manifest of an existing build, or an error saying how to make one.
+/// The plan of a target and the manifest of its published build (an error saying how
+/// to make one when there is none).
 pub(super) fn built(
     session: &Session,
     repo: &Repository,
     target: &BuildTarget,
-) -> Result<(Recipe, std::path::PathBuf, Manifest)> {
-    let recipe = repo.load(&target.recipe)?;
-    check_runtime(&recipe, target.runtime)?;
-    let dir = output_dir(
-        &session.output_root(repo),
-        &recipe.id.0,
-        &target.profile.folder(target.runtime),
-    );
-    let manifest = Manifest::load(&dir)?.ok_or_else(|| OutputError::NotBuilt {
-        id: recipe.id.0.clone(),
-        runtime: match target.profile {
-            Profile::Release => target.runtime.to_string(),
-            other => format!("{} --profile {}", target.runtime, other.name()),
-        },
-        dir: dir.clone(),
-    })?;
-    Ok((recipe, dir, manifest))
+) -> Result<(Plan, Manifest)> {
+    let plan = session.plan(repo, target)?;
+    let manifest = plan.built()?;
+    Ok((plan, manifest))
 }
 
 pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
     let repo = session.repository()?;
-    let (recipe, dir, manifest) = built(session, &repo, &args.target)?;
+    let (plan, manifest) = built(session, &repo, &args.target)?;
+    let (recipe, dir) = (&plan.recipe, plan.output_dir());
     let name = args
         .artifact
         .clone()
@@ -462,7 +446,7 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
     })?;
     // A changed artifact is refused: it is not what the manifest vouches for.
     verify_artifact(&dir, &manifest, &name)?;
-    let setting = run_setting(&recipe, &dir, &manifest)?;
+    let setting = run_setting(recipe, &dir, &manifest)?;
     let runtime = Runtime::find(args.target.runtime)?;
     let mut preopens: Vec<Preopen> = args.dirs.iter().map(|d| Preopen::parse(d)).collect();
     if preopens.is_empty() {
@@ -624,9 +608,10 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
     }
     super::suite::check_smoke_flags(args)?;
     let repo = session.repository()?;
-    let (recipe, dir, manifest) = built(session, &repo, &args.target)?;
+    let (plan, manifest) = built(session, &repo, &args.target)?;
+    let (recipe, dir) = (&plan.recipe, plan.output_dir());
     let runtime = Runtime::find(args.target.runtime)?;
-    let setting = run_setting(&recipe, &dir, &manifest)?;
+    let setting = run_setting(recipe, &dir, &manifest)?;
     session.reporter.line(&format!(
         "testing {} on {} ({})",
         recipe.id, args.target.runtime, runtime.version

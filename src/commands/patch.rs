@@ -39,13 +39,13 @@ fn absolute(path: &Path) -> PathBuf {
 
 fn start(session: &Session, args: &PatchStartArgs) -> Result<()> {
     let repo = session.repository()?;
-    let recipe = repo.load(&args.target.recipe)?;
-    let runtime = args.target.runtime;
-    let dir = workspace::workspace_dir(&session.work_root(&repo), &recipe.id.0, runtime);
+    let plan = session.plan(&repo, &args.target)?;
+    let (recipe, runtime) = (&plan.recipe, plan.runtime);
+    let dir = plan.layout.patch_dir(&recipe.id, runtime);
     let outcome = workspace::start(
         StartRequest {
             repository: &repo,
-            recipe: &recipe,
+            recipe,
             runtime,
             cache: &session.cache()?,
             fetch_options: &session.fetch_options(),
@@ -196,10 +196,7 @@ fn export(session: &Session, args: &PatchExportArgs) -> Result<()> {
         target: export_target(args.export_to.as_ref()),
         force: args.force,
     };
-    let (id, runtime) = (
-        workspace.meta.recipe.clone(),
-        workspace.meta.runtime,
-    );
+    let (id, runtime) = (workspace.meta.recipe.clone(), workspace.meta.runtime);
     let outcome = workspace
         .export(&repository, &options)
         .with_context(|| format!("cannot export the series of `{id}` ({runtime})"))?;

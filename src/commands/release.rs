@@ -73,8 +73,9 @@ pub fn build_in_container(
     engine: Option<&str>,
 ) -> Result<BuildOutcome> {
     let repo = session.repository()?;
-    let recipe = repo.load(&args.target.recipe)?;
-    recipe.require_runtime(args.target.runtime)?;
+    // The recipe, runtime and profile checked here; the container's wlmake builds the same plan.
+    let plan = session.plan(&repo, &args.target)?;
+    let recipe = &plan.recipe;
     let wanted = match engine {
         Some(name) => Some(
             Engine::parse(name).with_context(|| format!("unknown container engine `{name}`"))?,
@@ -109,7 +110,7 @@ pub fn build_in_container(
         mirrors: options.mirrors,
         use_apt: options.use_apt,
         recipe: args.target.recipe.clone(),
-        runtime: args.target.runtime,
+        runtime: plan.runtime,
         force: args.force,
         jobs: args.jobs,
         quiet: session.global.quiet,
@@ -126,7 +127,7 @@ pub fn build_in_container(
     session.reporter.line(&format!(
         "building {} for {} in {} ({engine}, image {}); {} is {} inside",
         recipe.id,
-        args.target.runtime,
+        plan.runtime,
         args.container_image,
         short_id(&image_id),
         repo.root().display(),

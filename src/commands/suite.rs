@@ -38,10 +38,11 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
         bail!("--json reports smoke tests; `--suite upstream` writes JUnit XML with --junit");
     }
     let repo = session.repository()?;
-    let (recipe, dir, manifest) = super::build::built(session, &repo, &args.target)?;
+    let (plan, manifest) = super::build::built(session, &repo, &args.target)?;
+    let (recipe, dir) = (&plan.recipe, plan.output_dir());
     let runtime_name = args.target.runtime;
     if let Some(suite) = &recipe.suite {
-        return guest_upstream(session, args, &repo, &recipe, &dir, &manifest, suite);
+        return guest_upstream(session, args, &repo, recipe, &dir, &manifest, suite);
     }
     if recipe.language != "php" {
         return Err(SuiteError::NotPhp {
@@ -76,7 +77,7 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     layout.clear_run_files()?;
     suite::prepare::tree(
         &repo,
-        &recipe,
+        recipe,
         runtime_name,
         &layout,
         &session.cache()?,
@@ -94,7 +95,7 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     };
     let cgi = suite::prepare::executables(
         &session.reporter,
-        &recipe,
+        recipe,
         &runtime,
         &dir,
         &manifest,
