@@ -11,15 +11,14 @@ use crate::cli::{BuildArgs, BuildCacheArgs, BuildTarget, FetchArgs, RunArgs, Tes
 use crate::env_vars;
 use crate::error::TestsFailed;
 use crate::output::Manifest;
-use crate::output::precompiled::{self, Lookup, Precompiled};
+use crate::output::precompiled::{self, Precompiled};
 use crate::plan::Plan;
-use crate::recipe::{Recipe, Repository};
-use crate::reporter::Reporter;
-use crate::runtime::{self, Invocation, Preopen, Runtime, precompile};
+use crate::recipe::Repository;
+use crate::runtime::Runtime;
+use crate::runtime::launch::{self, RunRequest};
 use crate::source;
 use crate::store::remote::Remote;
 use crate::toolchain;
-use std::path::Path;
 
 pub fn fetch(session: &Session, args: &FetchArgs) -> Result<()> {
     let start = Instant::now();
@@ -337,54 +336,35 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
             ctx.plan.recipe.id, ctx.plan.runtime
         )
     })?;
+    let checks = crate::output::compare::compare_builds(
+        &published_dir,
+        &published,
+        &outcome.output_dir,
+        &outcome.manifest,
+    )?;
     let mut results = Vec::new();
     let mut differing = Vec::new();
-    for artifact in &published.artifacts {
-        let rebuilt = outcome
-            .manifest
-            .artifacts
-            .iter()
-            .find(|a| a.name == artifact.name);
-        let published_path = published_dir.join(&artifact.path);
-        let difference = match rebuilt {
-            None => Some("not produced by the rebuild".to_string()),
-            Some(rebuilt) if rebuilt.sha256 == artifact.sha256 => None,
-            Some(rebuilt) => {
-                let rebuilt_path = outcome.output_dir.join(&rebuilt.path);
-                if published_path.is_dir() || rebuilt_path.is_dir() {
-                    Some("the folder's content differs".to_string())
-                } else {
-                    let read = |path: &Path| {
-                        std::fs::read(path)
-                            .with_context(|| format!("cannot read `{}`", path.display()))
-                    };
-                    crate::output::compare::compare(&read(&published_path)?, &read(&rebuilt_path)?)
-                        .map(|d| d.to_string())
-                        .or_else(|| Some("the bytes are equal but the digests differ".into()))
-                }
-            }
-        };
-        let rebuilt_sha256 = rebuilt.map(|r| r.sha256.clone());
-        if let Some(text) = &difference {
-            differing.push(artifact.name.clone());
+    for check in &checks {
+        if let Some(text) = &check.difference {
+            differing.push(check.name.clone());
             if !args.json {
-                println!("DIFFERS {} ({}): {text}", artifact.name, artifact.path);
+                println!("DIFFERS {} ({}): {text}", check.name, check.path);
             }
         } else if !args.json {
             println!(
                 "identical {} ({}, sha256 {})",
-                artifact.name,
-                artifact.path,
-                &artifact.sha256[..16]
+                check.name,
+                check.path,
+                &check.published_sha256[..16]
             );
         }
         results.push(serde_json::json!({
-            "name": artifact.name,
-            "path": published_path,
-            "identical": difference.is_none(),
-            "published_sha256": artifact.sha256,
-            "rebuilt_sha256": rebuilt_sha256,
-            "difference": difference,
+            "name": check.name,
+            "path": check.published_path,
+            "identical": check.difference.is_none(),
+            "published_sha256": check.published_sha256,
+            "rebuilt_sha256": check.rebuilt_sha256,
+            "difference": check.difference,
         }));
     }
     if args.json {
@@ -434,172 +414,25 @@ pub(super) fn built(
 pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
     let repo = session.repository()?;
     let (plan, manifest) = built(session, &repo, &args.target)?;
-    let (recipe, dir) = (&plan.recipe, plan.output_dir());
-    let name = args
-        .artifact
-        .clone()
-        .or_else(|| manifest.artifacts.first().map(|a| a.name.clone()))
-        .context("the build has no artifacts")?;
-    let module = manifest.artifact_path(&dir, &name).with_context(|| {
-        let names: Vec<_> = manifest.artifacts.iter().map(|a| a.name.as_str()).collect();
-        format!("no artifact `{name}` (artifacts: {})", names.join(", "))
-    })?;
-    // A changed artifact is refused: it is not what the manifest vouches for.
-    verify_artifact(&dir, &manifest, &name)?;
-    let setting = run_setting(recipe, &dir, &manifest)?;
-    let runtime = Runtime::find(args.target.runtime)?;
-    let mut preopens: Vec<Preopen> = args.dirs.iter().map(|d| Preopen::parse(d)).collect();
-    if preopens.is_empty() {
-        // Relative paths resolve against `/` in WASI: make the current folder that root.
-        let cwd = std::env::current_dir().context("cannot read the current folder")?;
-        preopens.push(Preopen {
-            host: cwd,
-            guest: "/".into(),
-        });
-    }
-    // A server run: the runtime may have to open the listening socket, and an
-    // absolute document root must be visible in the guest at the same path.
-    let server = recipe.server.as_ref().filter(|s| s.artifact == name);
-    let listen = server.and_then(|s| value_after(&args.args, &s.listen_flag));
-    if listen.is_some() {
-        runtime.check_server_support()?;
-    }
-    let docroot = server
-        .and_then(|s| s.docroot_flag.as_deref())
-        .and_then(|flag| value_after(&args.args, flag));
-    if let Some(docroot) = docroot.filter(|d| Path::new(d).is_absolute())
-        && args.dirs.is_empty()
-    {
-        preopens.push(Preopen {
-            host: docroot.clone().into(),
-            guest: docroot,
-        });
-    }
-    let sha256 = manifest
-        .artifacts
-        .iter()
-        .find(|a| a.name == name)
-        .map(|a| a.sha256.clone())
-        .expect("a verified artifact is in the manifest");
-    // The build's own precompiled form (`build --precompile`) while it matches; else,
-    // with `--precompiled`, one compiled into the cache.
-    let own = match precompiled::lookup(&dir, &name, &sha256, runtime.kind, &runtime.version)? {
-        Lookup::Ready(path) => {
-            tracing::debug!(module = %path.display(), "running the build's precompiled artifact");
-            Some(path)
-        }
-        Lookup::Stale(why) => {
-            let fallback = if args.precompiled {
-                "compiling it into the cache instead"
-            } else {
-                "running the `.wasm` instead"
-            };
-            session.reporter.warn(&format!(
-                "{why}: {fallback}; `wlmake build {} --runtime {} --precompile` makes it again",
-                recipe.id, args.target.runtime
-            ));
-            None
-        }
-        Lookup::Absent => None,
+    let request = RunRequest {
+        artifact: args.artifact.as_deref(),
+        args: &args.args,
+        dirs: &args.dirs,
+        env: &args.env,
+        precompiled: args.precompiled,
     };
-    let (module, runtime_args) = match own {
-        Some(compiled) => (compiled, runtime.precompiled_args()),
-        None if args.precompiled => (
-            precompile::cached(
-                session.cache()?.root(),
-                &runtime,
-                &module,
-                &sha256,
-                &session.reporter,
-            )?,
-            runtime.precompiled_args(),
-        ),
-        None => (module, Vec::new()),
-    };
-    // The recipe's folders (a standard library) are always mounted, after the user's.
-    preopens.extend(setting.mounts);
-    let mut env = setting.env;
-    env.extend(runtime::parse_env(&args.env)?);
-    let invocation = Invocation {
-        runtime_args,
-        args: args.args.clone(),
-        env,
-        preopens,
-        listen,
-        ..Invocation::default()
-    };
-    Err(runtime.command(&module, &invocation).exec().into())
-}
-
-/// The folder artifacts to mount (each checked against the manifest) and the recipe's
-/// guest variables, for every run of the build's modules.
-pub(super) fn run_setting(
-    recipe: &Recipe,
-    dir: &Path,
-    manifest: &Manifest,
-) -> Result<runtime::RunSetting> {
-    let mut mounts = Vec::new();
-    for spec in recipe.artifacts.iter().filter(|a| a.mount.is_some()) {
-        let mount = spec.mount.as_deref().unwrap_or_default();
-        let host = manifest.artifact_path(dir, &spec.name).with_context(|| {
-            format!(
-                "the build in `{}` has no folder `{}`, which every run mounts at `{mount}`: rebuild it with `wlmake build {} --runtime {}`",
-                dir.display(),
-                spec.name,
-                recipe.id,
-                manifest.runtime
-            )
-        })?;
-        if !host.exists() {
-            bail!(
-                "the build's folder `{}` (`{}`) is missing: every run mounts it at `{mount}`; `wlmake build {} --runtime {}` restores it",
-                spec.name,
-                host.display(),
-                recipe.id,
-                manifest.runtime
-            );
-        }
-        verify_artifact(dir, manifest, &spec.name).with_context(|| {
-            format!(
-                "folder `{}` is mounted at `{mount}` for every run",
-                spec.name
-            )
-        })?;
-        mounts.push(Preopen {
-            host,
-            guest: mount.to_string(),
-        });
-    }
-    Ok(runtime::RunSetting {
-        mounts,
-        env: recipe.run_env.clone(),
-    })
-}
-
-/// Checks an artifact against the manifest read before. A build that published a new
-/// set in between (one atomic folder exchange) is no tampering: then the artifact must
-/// match the new manifest.
-fn verify_artifact(dir: &Path, manifest: &Manifest, name: &str) -> Result<()> {
-    let Err(error) = manifest.verify(dir, name) else {
-        return Ok(());
-    };
-    match Manifest::load(dir)? {
-        Some(current) if &current != manifest => Ok(current.verify(dir, name)?),
-        _ => Err(error.into()),
-    }
-}
-
-/// The value of `flag` in `args`: the next argument, or the rest of a joined `-Sx`.
-fn value_after(args: &[String], flag: &str) -> Option<String> {
-    args.iter().enumerate().find_map(|(index, arg)| {
-        if arg == flag {
-            args.get(index + 1).cloned()
-        } else {
-            arg.strip_prefix(flag)
-                .filter(|rest| !rest.is_empty() && flag.len() == 2)
-                .map(str::to_string)
-        }
-    })
+    let run = launch::prepare_run(
+        &plan,
+        &manifest,
+        request,
+        session.cache()?.root(),
+        &session.reporter,
+    )?;
+    Err(run
+        .runtime
+        .command(&run.module, &run.invocation)
+        .exec()
+        .into())
 }
 
 pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
@@ -609,56 +442,39 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
     super::suite::check_smoke_flags(args)?;
     let repo = session.repository()?;
     let (plan, manifest) = built(session, &repo, &args.target)?;
-    let (recipe, dir) = (&plan.recipe, plan.output_dir());
-    let runtime = Runtime::find(args.target.runtime)?;
-    let setting = run_setting(recipe, &dir, &manifest)?;
+    let recipe = &plan.recipe;
+    let runtime = Runtime::find(plan.runtime)?;
     session.reporter.line(&format!(
         "testing {} on {} ({})",
         recipe.id, args.target.runtime, runtime.version
     ));
-    let (mut passed, mut failed) = (0, 0);
     let mut results = Vec::new();
-    for test in &recipe.tests {
-        if args
-            .filter
-            .as_ref()
-            .is_some_and(|f| !test.name.contains(f.as_str()))
-        {
-            continue;
-        }
-        let module = manifest
-            .artifact_path(&dir, &test.artifact)
-            .with_context(|| {
-                format!(
-                    "test `{}`: the build has no artifact `{}`",
-                    test.name, test.artifact
-                )
-            })?;
-        verify_artifact(&dir, &manifest, &test.artifact)?;
-        let result = runtime::run_smoke_test(&runtime, &module, repo.root(), test, &setting)?;
-        if result.passed {
-            passed += 1;
-        } else {
-            failed += 1;
-        }
-        if args.json {
-            results.push(serde_json::json!({
-                "name": result.name,
-                "artifact": test.artifact,
-                "passed": result.passed,
-                "seconds": (result.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-                "reason": (!result.passed).then_some(&result.reason),
-            }));
-        } else if result.passed {
-            println!(
-                "PASS {} ({:.2} s)",
-                result.name,
-                result.elapsed.as_secs_f64()
-            );
-        } else {
-            println!("FAIL {}\n{}", result.name, indent(&result.reason));
-        }
-    }
+    let (passed, failed) = launch::smoke_tests(
+        &plan,
+        &manifest,
+        &runtime,
+        repo.root(),
+        args.filter.as_deref(),
+        |test, result| {
+            if args.json {
+                results.push(serde_json::json!({
+                    "name": result.name,
+                    "artifact": test.artifact,
+                    "passed": result.passed,
+                    "seconds": (result.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+                    "reason": (!result.passed).then_some(&result.reason),
+                }));
+            } else if result.passed {
+                println!(
+                    "PASS {} ({:.2} s)",
+                    result.name,
+                    result.elapsed.as_secs_f64()
+                );
+            } else {
+                println!("FAIL {}\n{}", result.name, indent(&result.reason));
+            }
+        },
+    )?;
     if args.json {
         let report = serde_json::json!({
             "recipe": recipe.id.0,

@@ -178,7 +178,7 @@ fn guest_upstream(
         .artifact_path(dir, &suite.artifact)
         .ok_or_else(|| SuiteError::NoArtifact(suite.artifact.clone()))?;
     manifest.verify(dir, &suite.artifact)?;
-    let setting = super::build::run_setting(recipe, dir, manifest)?;
+    let setting = crate::runtime::launch::run_setting(recipe, dir, manifest)?;
     let list = ExpectedFailures::load_with(
         &ExpectedFailures::file_of(repo.root(), &recipe.id.0, runtime_name),
         |test| {

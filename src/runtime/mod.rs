@@ -2,6 +2,7 @@
 
 pub mod abi;
 pub mod discover;
+pub mod launch;
 pub mod precompile;
 
 use std::collections::BTreeMap;
