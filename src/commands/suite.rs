@@ -1,7 +1,6 @@
 //! `wlmake test RECIPE --suite upstream`: PHP's run-tests.php against the wasm build,
 //! judged against `expected-failures/<id>-<runtime>.txt`.
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -9,7 +8,6 @@ use anyhow::{Context, Result, bail};
 use super::Session;
 use crate::cli::{Suite, TestArgs};
 use crate::output::Manifest;
-use crate::recipe::Recipe;
 use crate::reporter::Reporter;
 use crate::runtime::Runtime;
 use crate::suite::expected::{ExpectedFailures, Verdict, suggested_line};
@@ -40,9 +38,9 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     let repo = session.repository()?;
     let (plan, manifest) = super::build::built(session, &repo, &args.target)?;
     let (recipe, dir) = (&plan.recipe, plan.output_dir());
-    let runtime_name = args.target.runtime;
+    let runtime_name = plan.runtime;
     if let Some(suite) = &recipe.suite {
-        return guest_upstream(session, args, &repo, recipe, &dir, &manifest, suite);
+        return guest_upstream(session, args, &repo, &plan, &manifest, suite);
     }
     if recipe.language != "php" {
         return Err(SuiteError::NotPhp {
@@ -164,15 +162,15 @@ fn guest_upstream(
     session: &Session,
     args: &TestArgs,
     repo: &crate::recipe::Repository,
-    recipe: &Recipe,
-    dir: &Path,
+    plan: &crate::plan::Plan,
     manifest: &Manifest,
     suite: &crate::recipe::GuestSuite,
 ) -> Result<()> {
     if args.jobs.is_some() {
         bail!("--jobs: the tests of a [suite] run one after the other");
     }
-    let runtime_name = args.target.runtime;
+    let (recipe, dir) = (&plan.recipe, &plan.output_dir());
+    let runtime_name = plan.runtime;
     let runtime = Runtime::find(runtime_name)?;
     let module = manifest
         .artifact_path(dir, &suite.artifact)
@@ -209,8 +207,7 @@ fn guest_upstream(
     if let Some(seconds) = args.timeout {
         suite.timeout = seconds.max(1);
     }
-    let work_root = session.work_root(repo);
-    let layout = Layout::new(&work_root, &recipe.id.0, runtime_name);
+    let layout = plan.layout.suite(&recipe.id, runtime_name);
     let _lock = layout.lock(&recipe.id.0, runtime_name)?;
     let scratch = layout.tmp();
     let _ = std::fs::remove_dir_all(&scratch);
