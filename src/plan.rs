@@ -132,3 +132,81 @@ impl Plan {
         })?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repository() -> Repository {
+        Repository::at(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+    }
+
+    #[test]
+    fn a_plan_has_its_folders_from_one_layout_and_its_dependencies_first() {
+        let layout = Layout::new("/w", "/out");
+        let plan = Plan::resolve(
+            &repository(),
+            layout,
+            "php/php-8.2.32",
+            Kind::Wasmedge,
+            Profile::Speed,
+        )
+        .unwrap();
+        assert_eq!(plan.folder(), "wasmedge-speed");
+        assert_eq!(
+            plan.work_dir(),
+            Path::new("/w/build/php/php-8.2.32/wasmedge-speed")
+        );
+        assert_eq!(
+            plan.output_dir(),
+            Path::new("/out/php/php-8.2.32/wasmedge-speed")
+        );
+        assert_eq!(plan.layout.lib_root(), Path::new("/w/lib"));
+        assert_eq!(
+            plan.layout.patch_dir(&plan.recipe.id, plan.runtime),
+            Path::new("/w/patch/php/php-8.2.32/wasmedge")
+        );
+        assert_eq!(plan.flags(), "wasmedge --profile speed");
+        assert_eq!(plan.graph.root().recipe.id, plan.recipe.id);
+        // The WasmEdge flavor links the socket layer; the Wasmtime one does not.
+        let ids: Vec<_> = plan
+            .graph
+            .nodes
+            .iter()
+            .map(|n| n.recipe.id.0.as_str())
+            .collect();
+        assert!(ids.contains(&"lib/wasmedge-sockets-1.0"), "{ids:?}");
+    }
+
+    #[test]
+    fn a_runtime_the_recipe_lacks_is_refused_when_the_plan_is_made() {
+        let error = Plan::resolve(
+            &repository(),
+            Layout::new("/w", "/out"),
+            "lib/wasmedge-sockets-1.0",
+            Kind::Wasmtime,
+            Profile::Release,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "recipe `lib/wasmedge-sockets-1.0` does not support runtime `wasmtime` (it supports: wasmedge)"
+        );
+        let not_built = Plan::resolve(
+            &repository(),
+            Layout::new("/nonexistent-work", "/nonexistent-output"),
+            "php/php-7.4.33",
+            Kind::Wasmtime,
+            Profile::Release,
+        )
+        .unwrap()
+        .built()
+        .unwrap_err();
+        assert!(
+            not_built
+                .to_string()
+                .starts_with("no build of `php/php-7.4.33` for wasmtime in"),
+            "{not_built}"
+        );
+    }
+}

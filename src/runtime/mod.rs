@@ -64,17 +64,7 @@ impl RuntimeError {
 /// A WASI runtime wlmake builds for and runs on. Its name is the CLI value (`--runtime`),
 /// the recipes' `runtimes = [...]` and `[patches.runtime]` keys and the manifests' string.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, clap::ValueEnum,
 )]
 #[serde(rename_all = "kebab-case")]
 #[value(rename_all = "kebab-case")]
@@ -151,6 +141,20 @@ impl Kind {
             Self::Wasmtime => "cwasm",
             Self::Wasmedge => "wasm",
         }
+    }
+}
+
+/// By name, as the strings the recipes' and manifests' maps were keyed by before: maps
+/// keyed by runtime keep their order (`wasmedge` before `wasmtime`).
+impl Ord for Kind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl PartialOrd for Kind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -493,6 +497,29 @@ fn judge(test: &SmokeTest, captured: &Captured) -> TestResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_runtime_kind_is_its_name_in_the_cli_serde_and_maps() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.name()).unwrap(), kind);
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.name())
+            );
+            let back: Kind = serde_json::from_str(&format!("\"{kind}\"")).unwrap();
+            assert_eq!(back, kind);
+        }
+        let error = Kind::parse("nodejs").unwrap_err();
+        assert_eq!(error.to_string(), "unknown runtime `nodejs`");
+        assert_eq!(
+            error.hint().as_deref(),
+            Some("known runtimes: wasmtime, wasmedge")
+        );
+        // Maps keyed by runtime keep the order the string keys had.
+        let map: BTreeMap<Kind, ()> = Kind::ALL.into_iter().map(|k| (k, ())).collect();
+        let order: Vec<_> = map.keys().map(|k| k.name()).collect();
+        assert_eq!(order, ["wasmedge", "wasmtime"]);
+    }
 
     fn test_with(expect: Expectation) -> SmokeTest {
         SmokeTest {
