@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::env_vars;
+use crate::runtime::Kind;
 
 /// Build language interpreters (PHP first) for WebAssembly/WASI from recipes.
 #[derive(Debug, Parser)]
@@ -137,8 +138,8 @@ pub struct BuildTarget {
     /// Recipe id, e.g. `php/php-7.4.33`.
     pub recipe: String,
     /// Runtime to build for.
-    #[arg(long, short = 'r', default_value = "wasmtime")]
-    pub runtime: String,
+    #[arg(long, short = 'r', value_enum, hide_possible_values = true, default_value_t = Kind::Wasmtime)]
+    pub runtime: Kind,
     /// Build profile: `release` (the recipe as written), `speed` (-O3, wasm-opt -O3) or
     /// `size` (-Oz, wasm-opt -Oz --strip-debug); each has its own output folder.
     #[arg(long, value_enum, default_value_t = crate::build::profile::Profile::Release)]
@@ -316,8 +317,8 @@ pub struct GraphArgs {
     /// Recipe id, e.g. `php/php-8.2.32`.
     pub recipe: String,
     /// Runtime whose dependencies are shown.
-    #[arg(long, short = 'r', default_value = "wasmtime")]
-    pub runtime: String,
+    #[arg(long, short = 'r', value_enum, hide_possible_values = true, default_value_t = Kind::Wasmtime)]
+    pub runtime: Kind,
     /// Print Graphviz DOT instead of a tree.
     #[arg(long)]
     pub dot: bool,
@@ -343,8 +344,14 @@ pub struct ReleaseSelection {
     #[arg(long = "language", value_name = "LANGUAGE")]
     pub languages: Vec<String>,
     /// Only this runtime (repeatable).
-    #[arg(long = "runtime", short = 'r', value_name = "RUNTIME")]
-    pub runtimes: Vec<String>,
+    #[arg(
+        long = "runtime",
+        short = 'r',
+        value_name = "RUNTIME",
+        value_enum,
+        hide_possible_values = true
+    )]
+    pub runtimes: Vec<Kind>,
     /// Only the recipes of this release tag, `<language>/<version>+<YYYYMMDD>-<sha7>`
     /// (repeatable).
     #[arg(long = "tag", value_name = "TAG")]
@@ -404,8 +411,8 @@ pub struct PatchExportArgs {
     /// Recipe id of the workspace (default: the workspace holding the current folder).
     pub recipe: Option<String>,
     /// Runtime of the workspace (needed when the recipe has several workspaces).
-    #[arg(long, short = 'r')]
-    pub runtime: Option<String>,
+    #[arg(long, short = 'r', value_enum, hide_possible_values = true)]
+    pub runtime: Option<Kind>,
     /// The patch set of new commits (those without a `Patch-Set:` trailer): `common` or
     /// the workspace's runtime.
     #[arg(long, value_name = "SET")]
@@ -437,8 +444,8 @@ pub struct PatchRebaseArgs {
     #[arg(long, value_name = "RECIPE", required_unless_present_any = ["resume", "skip", "abort"])]
     pub onto: Option<String>,
     /// The runtime whose series (common set + overlay) is replayed.
-    #[arg(long, short = 'r', default_value = "wasmtime")]
-    pub runtime: String,
+    #[arg(long, short = 'r', value_enum, hide_possible_values = true, default_value_t = Kind::Wasmtime)]
+    pub runtime: Kind,
     /// Go on after resolving a conflict (`git add` the files first).
     #[arg(long = "continue", conflicts_with_all = ["skip", "abort"])]
     pub resume: bool,

@@ -380,7 +380,7 @@ pub struct ContainerBuild {
     pub mirrors: Vec<Mirror>,
     pub use_apt: bool,
     pub recipe: String,
-    pub runtime: String,
+    pub runtime: crate::runtime::Kind,
     pub force: bool,
     pub jobs: Option<usize>,
     pub quiet: bool,
@@ -439,7 +439,7 @@ impl ContainerBuild {
             "build".into(),
             self.recipe.clone(),
             "--runtime".into(),
-            self.runtime.clone(),
+            self.runtime.name().into(),
         ];
         if self.force {
             inner.push("--force".into());
@@ -526,7 +526,7 @@ mod tests {
             mirrors: Vec::new(),
             use_apt: true,
             recipe: "php/php-7.4.32".into(),
-            runtime: "wasmedge".into(),
+            runtime: crate::runtime::Kind::Wasmedge,
             force: false,
             jobs: None,
             quiet: false,

@@ -163,7 +163,7 @@ mod tests {
         assert_eq!(
             code(
                 RuntimeError::NotFound {
-                    name: "wasmedge".into(),
+                    name: crate::runtime::Kind::Wasmedge,
                     variable: "WLMAKE_WASMEDGE"
                 }
                 .into()

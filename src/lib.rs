@@ -15,6 +15,7 @@ pub mod interrupt;
 pub mod net;
 pub mod output;
 pub mod patch;
+pub mod plan;
 pub mod process;
 pub mod recipe;
 pub mod release;

@@ -31,8 +31,8 @@ pub(super) fn restore(
             if let Some(manifest) = publish_entry(ctx, &store, &entry, identity, reporter)? {
                 reporter.info(&format!(
                     "{} for {} from the build cache ({})",
-                    ctx.recipe.id,
-                    ctx.runtime,
+                    ctx.plan.recipe.id,
+                    ctx.plan.runtime,
                     short(identity)
                 ));
                 push(ctx, &entry, reporter);
@@ -59,8 +59,8 @@ pub(super) fn restore(
             if let Some(manifest) = publish_entry(ctx, &store, &entry, identity, reporter)? {
                 reporter.info(&format!(
                     "{} for {} from the remote build cache {} ({})",
-                    ctx.recipe.id,
-                    ctx.runtime,
+                    ctx.plan.recipe.id,
+                    ctx.plan.runtime,
                     remote.base(),
                     short(identity)
                 ));
@@ -102,8 +102,8 @@ fn publish_entry(
             .and_then(|text| serde_json::from_str::<Manifest>(&text).ok())
             .filter(|m| {
                 m.build_identity == identity
-                    && m.runtime == ctx.runtime
-                    && m.recipe.id == ctx.recipe.id.0
+                    && m.runtime == ctx.plan.runtime
+                    && m.recipe.id == ctx.plan.recipe.id.0
                     && m.artifacts.iter().all(|a| {
                         let folder = format!("{}/", a.path);
                         entry.index.files.iter().any(|f| {
@@ -184,7 +184,7 @@ fn insert(ctx: &BuildContext<'_>, manifest: &Manifest, reporter: &dyn Reporter) 
     match store.insert(
         &manifest.build_identity,
         &manifest.recipe.id,
-        &manifest.runtime,
+        manifest.runtime.name(),
         &ctx.output_dir,
         &files,
     ) {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::output::DependencyEntry;
+use crate::runtime::Kind;
 
 /// Bump when what a build does changes in a way that must invalidate earlier builds
 /// (a new step, another way of calling configure, a changed view of the toolchain...).
@@ -30,7 +31,7 @@ pub struct IdentityInputs<'a> {
     pub build_logic: u32,
     /// sha256 of the recipe file.
     pub recipe: &'a str,
-    pub runtime: &'a str,
+    pub runtime: Kind,
     /// Archive sha256, pinned git commit, or content hash of an in-repository folder.
     pub source: &'a str,
     /// (path relative to the repository, sha256) of each patch, in the order applied.
@@ -63,7 +64,7 @@ mod tests {
         IdentityInputs {
             build_logic: BUILD_LOGIC_VERSION,
             recipe: "recipe-sha",
-            runtime: "wasmtime",
+            runtime: Kind::Wasmtime,
             source: "source-sha",
             patches: vec![("patches/php/8.2/common/0001-a.patch", "patch-sha")],
             dependencies,
@@ -140,7 +141,7 @@ mod tests {
             (
                 "runtime",
                 IdentityInputs {
-                    runtime: "wasmedge",
+                    runtime: Kind::Wasmedge,
                     ..base(&deps)
                 },
             ),

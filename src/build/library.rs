@@ -26,6 +26,7 @@ use crate::process::{Command, ProcessError};
 use crate::recipe::graph::Graph;
 use crate::recipe::{Recipe, RecipeId, Repository, SourceSpec};
 use crate::reporter::Reporter;
+use crate::runtime::Kind;
 use crate::source::{self, Cache, FetchOptions, SourceError};
 use crate::store::{Lookup, Store, describe, list_files};
 use crate::toolchain::Toolchain;
@@ -132,7 +133,7 @@ pub struct LibraryEnv<'a> {
     pub toolchain: &'a Toolchain,
     pub cache: &'a Cache,
     pub fetch_options: &'a FetchOptions,
-    pub runtime: &'a str,
+    pub runtime: Kind,
     /// `<work root>/lib`: where libraries are built (and kept when the cache is off).
     pub root: &'a Path,
     /// The build store (and remote) that keeps finished prefixes for every checkout.
@@ -245,7 +246,7 @@ pub fn ensure_library(
     match store.insert(
         &identity,
         &recipe.id.0,
-        env.runtime,
+        env.runtime.name(),
         &local.prefix,
         &list_files(&local.prefix).map_err(|source| LibraryError::Io {
             id: recipe.id.clone(),

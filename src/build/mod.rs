@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::output::sbom::Material;
 use crate::output::{self, DependencyEntry, Flags, Manifest, PatchEntry, RecipeEntry, SourceEntry};
 use crate::patch::{self, PatchFile};
+use crate::plan::Plan;
 use crate::process::Command;
 use crate::recipe::graph;
 use crate::recipe::{ArtifactKind, Recipe, RecipeId, Repository, SourceSpec};
@@ -50,8 +51,8 @@ pub struct CachePolicy {
 /// What a build is: inputs, constraints, folders.
 pub struct BuildContext<'a> {
     pub repo: &'a Repository,
-    pub recipe: Recipe,
-    pub runtime: String,
+    /// The recipe, runtime, profile, dependency graph and folders of the build.
+    pub plan: Plan,
     pub toolchain: Toolchain,
     pub cache: Cache,
     pub fetch_options: FetchOptions,
@@ -196,7 +197,7 @@ fn identity_of(
     identity::identity(&IdentityInputs {
         build_logic: BUILD_LOGIC_VERSION,
         recipe: recipe.content_sha256.as_str(),
-        runtime: &ctx.runtime,
+        runtime: ctx.plan.runtime,
         source: source_digest,
         patches: patches
             .iter()
@@ -226,13 +227,13 @@ fn resolve_dependency(
         bail!("dependency cycle: {} -> {}", chain.join(" -> "), dep.id);
     }
     chain.push(dep.id.0.clone());
-    let settings = Settings::for_runtime(&dep.build, &ctx.runtime);
+    let settings = Settings::for_runtime(&dep.build, ctx.plan.runtime);
     let mut entries = Vec::new();
     for sub in &settings.depends {
         entries.push(resolve_dependency(ctx, sub, chain)?.1);
     }
     chain.pop();
-    let patches = patch::series(ctx.repo.root(), &dep, &ctx.runtime)?;
+    let patches = patch::series(ctx.repo.root(), &dep, ctx.plan.runtime)?;
     let entry = DependencyEntry {
         id: dep.id.to_string(),
         identity: identity_of(
@@ -256,7 +257,7 @@ fn library_env<'a>(ctx: &'a BuildContext<'_>, force: bool) -> library::LibraryEn
         toolchain: &ctx.toolchain,
         cache: &ctx.cache,
         fetch_options: &ctx.fetch_options,
-        runtime: &ctx.runtime,
+        runtime: ctx.plan.runtime,
         root: &ctx.lib_root,
         cache_policy: &ctx.cache_policy,
         force,
@@ -265,14 +266,14 @@ fn library_env<'a>(ctx: &'a BuildContext<'_>, force: bool) -> library::LibraryEn
 
 /// Resolves a build's inputs and its identity without building anything.
 pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
-    let recipe = &ctx.recipe;
-    let patches = patch::series(ctx.repo.root(), recipe, &ctx.runtime)?;
-    let settings = Settings::for_runtime(&recipe.build, &ctx.runtime);
+    let recipe = &ctx.plan.recipe;
+    let patches = patch::series(ctx.repo.root(), recipe, ctx.plan.runtime)?;
+    let settings = Settings::for_runtime(&recipe.build, ctx.plan.runtime);
     let digest = source_digest(recipe)?;
     // The whole graph: [library] recipes (transitively) are built into shared prefixes;
     // other direct dependencies (in-repository C sources) inside this build's folder.
-    let graph = graph::resolve(ctx.repo, recipe.clone(), &ctx.runtime)?;
-    let node_identities = library::graph_identities(&library_env(ctx, false), &graph)?;
+    let graph = &ctx.plan.graph;
+    let node_identities = library::graph_identities(&library_env(ctx, false), graph)?;
     let root_index = graph.nodes.len() - 1;
     let mut chain = vec![recipe.id.0.clone()];
     let dependencies = graph
@@ -328,7 +329,7 @@ pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
         source_digest: digest,
         dependencies,
         dependency_entries: entries,
-        graph,
+        graph: graph.clone(),
         native_identity,
         identity,
     })
@@ -345,7 +346,7 @@ fn materials(
     entries: &[DependencyEntry],
 ) -> Result<Vec<Material>> {
     let mut out = vec![Material::new(
-        &ctx.recipe,
+        &ctx.plan.recipe,
         "source",
         identity,
         digest,
@@ -368,7 +369,7 @@ fn materials(
             role,
             identity,
             &source_digest(recipe)?,
-            &patch::series(ctx.repo.root(), recipe, &ctx.runtime)?,
+            &patch::series(ctx.repo.root(), recipe, ctx.plan.runtime)?,
         ));
     }
     Ok(out)
@@ -403,7 +404,7 @@ fn build_dependencies(
                 native: None,
             };
             let mut settings =
-                Settings::for_runtime(&dep.build, &ctx.runtime).expand(&placeholders);
+                Settings::for_runtime(&dep.build, ctx.plan.runtime).expand(&placeholders);
             let maps = reproducible::PrefixMaps::new()
                 .add(&dest, format!("/deps/{}", dep.name))
                 .add(&ctx.toolchain.view, "/toolchain")
@@ -481,10 +482,10 @@ pub fn run_library(
     ctx: &BuildContext<'_>,
     reporter: &dyn Reporter,
 ) -> Result<library::LibraryBuild> {
-    ctx.recipe.require_runtime(&ctx.runtime)?;
-    let graph = graph::resolve(ctx.repo, ctx.recipe.clone(), &ctx.runtime)?;
+    ctx.plan.recipe.require_runtime(ctx.plan.runtime)?;
+    let graph = &ctx.plan.graph;
     let lib_env = library_env(ctx, ctx.force);
-    let mut built = library::build_graph(&lib_env, &graph, ctx.jobs, reporter)?;
+    let mut built = library::build_graph(&lib_env, graph, ctx.jobs, reporter)?;
     Ok(built
         .remove(&(graph.nodes.len() - 1))
         .expect("the root library was built"))
@@ -499,8 +500,8 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
             (start.elapsed().as_secs_f64() * 100.0).round() / 100.0,
         );
     };
-    let recipe = &ctx.recipe;
-    recipe.require_runtime(&ctx.runtime)?;
+    let recipe = &ctx.plan.recipe;
+    recipe.require_runtime(ctx.plan.runtime)?;
     // One build of a recipe and runtime at a time: others wait here.
     let _lock = source::lock_exclusive_announced(&ctx.work_dir.join(".lock"), |holder| {
         let holder = holder
@@ -508,7 +509,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
             .unwrap_or_default();
         reporter.warn(&format!(
             "waiting for another build of {} for {}{holder} to finish ...",
-            recipe.id, ctx.runtime
+            recipe.id, ctx.plan.runtime
         ));
     })?;
     let ResolvedInputs {
@@ -710,7 +711,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     let start = Instant::now();
     // WasmEdge 0.13-0.16 do not refuse a wrong socket signature at load time (they
     // corrupt memory), so every artifact's imports are checked against the runtime's table.
-    let table = abi::load_table(ctx.repo.root(), &ctx.runtime)?;
+    let table = abi::load_table(ctx.repo.root(), ctx.plan.runtime.abi_table())?;
     let mut import_tables = BTreeMap::new();
     for spec in &recipe.artifacts {
         let path = tree.join(&spec.path);
@@ -737,7 +738,12 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
         let module = abi::read_module_file(path)?;
         abi::verdict(path, &table, abi::check(&module, &table))
             .and_then(|()| abi::check_features_file(path, &table))
-            .with_context(|| format!("artifact `{name}` does not fit runtime {}", ctx.runtime))?;
+            .with_context(|| {
+                format!(
+                    "artifact `{name}` does not fit runtime {}",
+                    ctx.plan.runtime
+                )
+            })?;
         let file = table
             .file
             .strip_prefix(ctx.repo.root())
@@ -759,7 +765,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     };
     let records = record::run_records(
         &recipe.records,
-        &ctx.runtime,
+        ctx.plan.runtime,
         &artifacts,
         &setting,
         reporter,
@@ -789,7 +795,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
                 .to_string(),
             content_sha256: recipe.content_sha256.to_string(),
         },
-        runtime: ctx.runtime.clone(),
+        runtime: ctx.plan.runtime,
         build_identity,
         source: SourceEntry {
             kind: match &recipe.source {

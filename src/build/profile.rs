@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::process::{Command, ProcessError};
+use crate::runtime::Kind;
 
 /// A build profile, as `--profile` names it.
 #[derive(
@@ -148,7 +149,7 @@ impl Profile {
     /// The folder a build of this profile for `runtime` is published in, below the
     /// recipe's output folder (and its work folder): the runtime's name for `release`, as
     /// before profiles, `<runtime>-<profile>` otherwise.
-    pub fn folder(self, runtime: &str) -> String {
+    pub fn folder(self, runtime: Kind) -> String {
         match self {
             Self::Release => runtime.to_string(),
             other => format!("{runtime}-{}", other.name()),
@@ -298,7 +299,7 @@ mod tests {
         let release =
             ResolvedProfile::resolve(Profile::Release, None, Path::new("/nowhere")).unwrap();
         assert_eq!(release.identity(), "default");
-        assert_eq!(Profile::Release.folder("wasmtime"), "wasmtime");
+        assert_eq!(Profile::Release.folder(Kind::Wasmtime), "wasmtime");
         let mut env = BTreeMap::from([("CFLAGS".to_string(), "-O2".to_string())]);
         release.apply_flags(&mut env);
         assert_eq!(env["CFLAGS"], "-O2");
@@ -306,8 +307,8 @@ mod tests {
 
     #[test]
     fn other_profiles_have_folders_and_identities_of_their_own() {
-        assert_eq!(Profile::Speed.folder("wasmtime"), "wasmtime-speed");
-        assert_eq!(Profile::Size.folder("wasmedge"), "wasmedge-size");
+        assert_eq!(Profile::Speed.folder(Kind::Wasmtime), "wasmtime-speed");
+        assert_eq!(Profile::Size.folder(Kind::Wasmedge), "wasmedge-size");
         let speed = ResolvedProfile {
             profile: Profile::Speed,
             spec: Profile::Speed.spec(),

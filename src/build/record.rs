@@ -21,7 +21,7 @@ const RECORD_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub fn run_records(
     records: &[RecordSpec],
-    runtime: &str,
+    runtime: Kind,
     artifacts: &[(String, PathBuf)],
     setting: &RunSetting,
     reporter: &dyn Reporter,
@@ -30,7 +30,7 @@ pub fn run_records(
     if records.is_empty() {
         return Ok(entries);
     }
-    let found = Kind::parse(runtime).and_then(Runtime::find);
+    let found = Runtime::find(runtime);
     for record in records {
         let mut entry = RecordEntry {
             artifact: record.artifact.clone(),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::recipe::{BuildSpec, RecipeId};
+use crate::runtime::Kind;
 use crate::toolchain::Toolchain;
 
 /// Values the placeholders of a recipe's build settings expand to.
@@ -77,7 +78,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn for_runtime(spec: &BuildSpec, runtime: &str) -> Self {
+    pub fn for_runtime(spec: &BuildSpec, runtime: Kind) -> Self {
         let mut settings = Self {
             env: spec.env.clone(),
             configure_args: spec.configure_args.clone(),
@@ -85,7 +86,7 @@ impl Settings {
             make_vars: spec.make_vars.clone(),
             depends: spec.depends.clone(),
         };
-        if let Some(over) = spec.runtime.get(runtime) {
+        if let Some(over) = spec.runtime.get(&runtime) {
             for (key, value) in &over.env {
                 // A runtime's value for a variable the common settings set is appended
                 // (flags accumulate); a new variable is added.

@@ -13,7 +13,8 @@ use crate::suite::NativePhp;
 
 pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
     let repo = session.repository()?;
-    let (recipe, dir, manifest) = super::build::built(session, &repo, &args.target)?;
+    let (plan, manifest) = super::build::built(session, &repo, &args.target)?;
+    let (recipe, dir) = (&plan.recipe, plan.output_dir());
     if recipe.language != "php" {
         bail!(
             "wlmake bench runs PHP's Zend/bench.php and Zend/micro_bench.php; `{}` is a {} recipe",
@@ -21,8 +22,7 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
             recipe.language
         );
     }
-    let kind = Kind::parse(&args.target.runtime)?;
-    let runtime = Runtime::find(kind)?;
+    let runtime = Runtime::find(args.target.runtime)?;
     let native = NativePhp::find()?;
     let artifact = manifest
         .artifacts
@@ -36,7 +36,7 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
         .work_root(&repo)
         .join("bench")
         .join(&recipe.id.0)
-        .join(args.target.profile.folder(&args.target.runtime));
+        .join(args.target.profile.folder(args.target.runtime));
     std::fs::create_dir_all(&work)
         .with_context(|| format!("cannot create `{}`", work.display()))?;
     let _lock = source::lock_exclusive(&work.join(".lock"))?;
@@ -51,7 +51,7 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
     )
     .with_context(|| format!("cannot prepare the source of `{}`", recipe.id))?;
 
-    let precompiled = if kind == Kind::Wasmtime || args.aot {
+    let precompiled = if args.target.runtime == Kind::Wasmtime || args.aot {
         session.reporter.step("precompile php");
         Some(precompile::cached(
             session.cache()?.root(),
@@ -73,12 +73,12 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
         runs: args.runs as usize,
     };
     let (rows, mut notes) = bench::run(&setup, &|name| session.reporter.step(name))?;
-    if kind == Kind::Wasmedge && !args.aot {
+    if args.target.runtime == Kind::Wasmedge && !args.aot {
         notes.push("WasmEdge ran its interpreter; --aot measures its AOT form too".into());
     }
     let report = Report {
         recipe: recipe.id.0.clone(),
-        runtime: kind.name().into(),
+        runtime: args.target.runtime.name().into(),
         runtime_version: runtime.version.clone(),
         artifact_sha256: artifact.sha256.clone(),
         native: format!("PHP {} ({})", native.version, native.binary.display()),

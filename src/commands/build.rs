@@ -10,15 +10,15 @@ use crate::build::{self, BuildContext, BuildOutcome, CachePolicy, Origin};
 use crate::cli::{BuildArgs, BuildCacheArgs, BuildTarget, FetchArgs, RunArgs, TestArgs};
 use crate::env_vars;
 use crate::error::TestsFailed;
-use crate::output::precompiled::{self, Lookup, Precompiled};
-use crate::output::{Manifest, OutputError, output_dir};
-use crate::recipe::{Recipe, Repository};
-use crate::reporter::Reporter;
-use crate::runtime::{self, Invocation, Kind, Preopen, Runtime, precompile};
+use crate::output::Manifest;
+use crate::output::precompiled::{self, Precompiled};
+use crate::plan::Plan;
+use crate::recipe::Repository;
+use crate::runtime::Runtime;
+use crate::runtime::launch::{self, RunRequest};
 use crate::source;
 use crate::store::remote::Remote;
 use crate::toolchain;
-use std::path::Path;
 
 pub fn fetch(session: &Session, args: &FetchArgs) -> Result<()> {
     let start = Instant::now();
@@ -44,12 +44,6 @@ pub fn fetch(session: &Session, args: &FetchArgs) -> Result<()> {
     Ok(())
 }
 
-fn check_runtime(recipe: &crate::recipe::Recipe, runtime: &str) -> Result<Kind> {
-    let kind = Kind::parse(runtime)?;
-    recipe.require_runtime(runtime)?;
-    Ok(kind)
-}
-
 /// The build cache as the flags and environment ask for it.
 fn cache_policy(args: &BuildCacheArgs) -> CachePolicy {
     let remote = args
@@ -67,31 +61,27 @@ fn cache_policy(args: &BuildCacheArgs) -> CachePolicy {
     }
 }
 
-/// The build context for a target: recipe, toolchain, folders, cache policy.
+/// The build context of a plan on this machine: toolchain, profile, cache policy.
 fn context<'a>(
     session: &Session,
     repo: &'a Repository,
-    target: &BuildTarget,
+    plan: Plan,
     jobs: Option<usize>,
     force: bool,
     cache: &BuildCacheArgs,
 ) -> Result<BuildContext<'a>> {
-    let recipe = repo.load(&target.recipe)?;
-    check_runtime(&recipe, &target.runtime)?;
-    let work_root = session.work_root(repo);
-    std::fs::create_dir_all(&work_root)
+    let work_root = plan.layout.work_root();
+    std::fs::create_dir_all(work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
-    let toolchain = toolchain::discover()?.into_toolchain(&work_root)?;
+    let toolchain = toolchain::discover()?.into_toolchain(work_root)?;
     let profile = ResolvedProfile::resolve(
-        target.profile,
-        recipe.profiles.get(&target.profile),
+        plan.profile,
+        plan.recipe.profiles.get(&plan.profile),
         &toolchain.view.join("bin"),
     )?;
-    let folder = target.profile.folder(&target.runtime);
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     Ok(BuildContext {
         repo,
-        runtime: target.runtime.clone(),
         toolchain,
         cache: session.cache()?,
         fetch_options: session.fetch_options(),
@@ -99,10 +89,10 @@ fn context<'a>(
         force,
         cache_policy: cache_policy(cache),
         profile,
-        work_dir: work_root.join("build").join(&recipe.id.0).join(&folder),
-        lib_root: work_root.join("lib"),
-        output_dir: output_dir(&session.output_root(repo), &recipe.id.0, &folder),
-        recipe,
+        work_dir: plan.work_dir(),
+        lib_root: plan.layout.lib_root(),
+        output_dir: plan.output_dir(),
+        plan,
     })
 }
 
@@ -114,9 +104,10 @@ pub fn identity(session: &Session, target: &BuildTarget) -> Result<()> {
         cache_url: None,
         cache_push: false,
     };
-    let ctx = context(session, &repo, target, None, false, &no_remote)?;
+    let plan = session.plan(&repo, target)?;
+    let ctx = context(session, &repo, plan, None, false, &no_remote)?;
     let inputs = build::resolve_inputs(&ctx)
-        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.recipe.id))?;
+        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.plan.recipe.id))?;
     println!("{}", inputs.identity);
     Ok(())
 }
@@ -143,24 +134,22 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
     }
     let start = Instant::now();
     let repo = session.repository()?;
-    let ctx = context(
-        session,
-        &repo,
-        &args.target,
-        args.jobs,
-        args.force,
-        &args.cache,
-    )?;
-    if ctx.recipe.library.is_some() {
+    let plan = session.plan(&repo, &args.target)?;
+    let ctx = context(session, &repo, plan, args.jobs, args.force, &args.cache)?;
+    if ctx.plan.recipe.library.is_some() {
         if args.target.profile != Profile::Release {
             bail!(
                 "`{}` is a library: libraries are built once, as release builds, into a prefix every build shares; `--profile {}` applies to the recipes that link it",
-                ctx.recipe.id,
+                ctx.plan.recipe.id,
                 args.target.profile.name()
             );
         }
-        let library = build::run_library(&ctx, &session.reporter)
-            .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
+        let library = build::run_library(&ctx, &session.reporter).with_context(|| {
+            format!(
+                "cannot build `{}` for {}",
+                ctx.plan.recipe.id, ctx.plan.runtime
+            )
+        })?;
         let verb = if library.rebuilt {
             "built"
         } else {
@@ -168,15 +157,19 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
         };
         session.reporter.line(&format!(
             "{verb} {} (identity {}) in {:.1} s",
-            ctx.recipe.id,
+            ctx.plan.recipe.id,
             &library.identity[..16],
             start.elapsed().as_secs_f64()
         ));
         println!("{}", library.prefix.display());
         return Ok(None);
     }
-    let outcome = build::run(&ctx, &session.reporter)
-        .with_context(|| format!("cannot build `{}` for {}", ctx.recipe.id, ctx.runtime))?;
+    let outcome = build::run(&ctx, &session.reporter).with_context(|| {
+        format!(
+            "cannot build `{}` for {}",
+            ctx.plan.recipe.id, ctx.plan.runtime
+        )
+    })?;
     let verb = match outcome.origin {
         Origin::Built => "built",
         Origin::UpToDate => "up to date:",
@@ -185,8 +178,8 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
     };
     session.reporter.line(&format!(
         "{verb} {} for {} in {:.1} s",
-        ctx.recipe.id,
-        ctx.runtime,
+        ctx.plan.recipe.id,
+        ctx.plan.runtime,
         start.elapsed().as_secs_f64()
     ));
     for (flag, count) in &outcome.manifest.warnings {
@@ -258,9 +251,8 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
 
 /// `wlmake build --precompile` with the flavor's runtime on this machine.
 fn precompile_build(session: &Session, outcome: &BuildOutcome) -> Result<Vec<Precompiled>> {
-    let kind = Kind::parse(&outcome.manifest.runtime)?;
-    let runtime =
-        Runtime::find(kind).context("`--precompile` compiles with the flavor's runtime")?;
+    let runtime = Runtime::find(outcome.manifest.runtime)
+        .context("`--precompile` compiles with the flavor's runtime")?;
     Ok(precompiled::write_beside(
         &outcome.output_dir,
         &outcome.manifest,
@@ -276,9 +268,12 @@ fn precompile_build(session: &Session, outcome: &BuildOutcome) -> Result<Vec<Pre
 fn check(session: &Session, args: &BuildArgs) -> Result<()> {
     let start = Instant::now();
     let repo = session.repository()?;
-    let (_, published_dir, published) = built(session, &repo, &args.target)
+    let plan = session.plan(&repo, &args.target)?;
+    let published_dir = plan.output_dir();
+    let published = plan
+        .built()
         .context("`--check` compares a rebuild with the published build")?;
-    let work_root = session.work_root(&repo);
+    let work_root = plan.layout.work_root().to_path_buf();
     std::fs::create_dir_all(&work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
     // Removed when dropped, and by the interrupt handler on Ctrl-C or SIGTERM.
@@ -297,38 +292,31 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
         cache_url: None,
         cache_push: false,
     };
-    let mut ctx = context(
-        session,
-        &repo,
-        &args.target,
-        args.jobs,
-        true,
-        &local_store_only,
-    )?;
-    if ctx.recipe.library.is_some() {
+    let mut ctx = context(session, &repo, plan, args.jobs, true, &local_store_only)?;
+    if ctx.plan.recipe.library.is_some() {
         bail!(
             "`--check` compares published artifacts; `{}` is a library (its prefix is not published in build-output)",
-            ctx.recipe.id
+            ctx.plan.recipe.id
         );
     }
     ctx.cache_policy.write = false;
     ctx.work_dir = temp
         .path()
         .join("build")
-        .join(&ctx.recipe.id.0)
-        .join(&ctx.runtime);
+        .join(&ctx.plan.recipe.id.0)
+        .join(ctx.plan.runtime);
     ctx.lib_root = temp.path().join("lib");
     ctx.output_dir = temp.path().join("out");
     let inputs = build::resolve_inputs(&ctx)
-        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.recipe.id))?;
+        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.plan.recipe.id))?;
     if inputs.identity != published.build_identity {
         bail!(
             "the published build in `{}` is of other inputs (identity {}, these inputs: {}): build it first with `wlmake build {} --runtime {}{}`, then check it",
             published_dir.display(),
             &published.build_identity[..16.min(published.build_identity.len())],
             &inputs.identity[..16],
-            ctx.recipe.id,
-            ctx.runtime,
+            ctx.plan.recipe.id,
+            ctx.plan.runtime,
             match args.target.profile {
                 Profile::Release => String::new(),
                 other => format!(" --profile {}", other.name()),
@@ -337,61 +325,46 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
     }
     session.reporter.line(&format!(
         "rebuilding {} for {} in `{}` to compare with `{}`",
-        ctx.recipe.id,
-        ctx.runtime,
+        ctx.plan.recipe.id,
+        ctx.plan.runtime,
         temp.path().display(),
         published_dir.display()
     ));
-    let outcome = build::run(&ctx, &session.reporter)
-        .with_context(|| format!("cannot rebuild `{}` for {}", ctx.recipe.id, ctx.runtime))?;
+    let outcome = build::run(&ctx, &session.reporter).with_context(|| {
+        format!(
+            "cannot rebuild `{}` for {}",
+            ctx.plan.recipe.id, ctx.plan.runtime
+        )
+    })?;
+    let checks = crate::output::compare::compare_builds(
+        &published_dir,
+        &published,
+        &outcome.output_dir,
+        &outcome.manifest,
+    )?;
     let mut results = Vec::new();
     let mut differing = Vec::new();
-    for artifact in &published.artifacts {
-        let rebuilt = outcome
-            .manifest
-            .artifacts
-            .iter()
-            .find(|a| a.name == artifact.name);
-        let published_path = published_dir.join(&artifact.path);
-        let difference = match rebuilt {
-            None => Some("not produced by the rebuild".to_string()),
-            Some(rebuilt) if rebuilt.sha256 == artifact.sha256 => None,
-            Some(rebuilt) => {
-                let rebuilt_path = outcome.output_dir.join(&rebuilt.path);
-                if published_path.is_dir() || rebuilt_path.is_dir() {
-                    Some("the folder's content differs".to_string())
-                } else {
-                    let read = |path: &Path| {
-                        std::fs::read(path)
-                            .with_context(|| format!("cannot read `{}`", path.display()))
-                    };
-                    crate::output::compare::compare(&read(&published_path)?, &read(&rebuilt_path)?)
-                        .map(|d| d.to_string())
-                        .or_else(|| Some("the bytes are equal but the digests differ".into()))
-                }
-            }
-        };
-        let rebuilt_sha256 = rebuilt.map(|r| r.sha256.clone());
-        if let Some(text) = &difference {
-            differing.push(artifact.name.clone());
+    for check in &checks {
+        if let Some(text) = &check.difference {
+            differing.push(check.name.clone());
             if !args.json {
-                println!("DIFFERS {} ({}): {text}", artifact.name, artifact.path);
+                println!("DIFFERS {} ({}): {text}", check.name, check.path);
             }
         } else if !args.json {
             println!(
                 "identical {} ({}, sha256 {})",
-                artifact.name,
-                artifact.path,
-                &artifact.sha256[..16]
+                check.name,
+                check.path,
+                &check.published_sha256[..16]
             );
         }
         results.push(serde_json::json!({
-            "name": artifact.name,
-            "path": published_path,
-            "identical": difference.is_none(),
-            "published_sha256": artifact.sha256,
-            "rebuilt_sha256": rebuilt_sha256,
-            "difference": difference,
+            "name": check.name,
+            "path": check.published_path,
+            "identical": check.difference.is_none(),
+            "published_sha256": check.published_sha256,
+            "rebuilt_sha256": check.rebuilt_sha256,
+            "difference": check.difference,
         }));
     }
     if args.json {
@@ -426,198 +399,40 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
     Ok(())
 }
 
-/// The manifest of an existing build, or an error saying how to make one.
+/// The plan of a target and the manifest of its published build (an error saying how
+/// to make one when there is none).
 pub(super) fn built(
     session: &Session,
     repo: &Repository,
     target: &BuildTarget,
-) -> Result<(Recipe, std::path::PathBuf, Manifest)> {
-    let recipe = repo.load(&target.recipe)?;
-    check_runtime(&recipe, &target.runtime)?;
-    let dir = output_dir(
-        &session.output_root(repo),
-        &recipe.id.0,
-        &target.profile.folder(&target.runtime),
-    );
-    let manifest = Manifest::load(&dir)?.ok_or_else(|| OutputError::NotBuilt {
-        id: recipe.id.0.clone(),
-        runtime: match target.profile {
-            Profile::Release => target.runtime.clone(),
-            other => format!("{} --profile {}", target.runtime, other.name()),
-        },
-        dir: dir.clone(),
-    })?;
-    Ok((recipe, dir, manifest))
+) -> Result<(Plan, Manifest)> {
+    let plan = session.plan(repo, target)?;
+    let manifest = plan.built()?;
+    Ok((plan, manifest))
 }
 
 pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
     let repo = session.repository()?;
-    let (recipe, dir, manifest) = built(session, &repo, &args.target)?;
-    let name = args
-        .artifact
-        .clone()
-        .or_else(|| manifest.artifacts.first().map(|a| a.name.clone()))
-        .context("the build has no artifacts")?;
-    let module = manifest.artifact_path(&dir, &name).with_context(|| {
-        let names: Vec<_> = manifest.artifacts.iter().map(|a| a.name.as_str()).collect();
-        format!("no artifact `{name}` (artifacts: {})", names.join(", "))
-    })?;
-    // A changed artifact is refused: it is not what the manifest vouches for.
-    verify_artifact(&dir, &manifest, &name)?;
-    let setting = run_setting(&recipe, &dir, &manifest)?;
-    let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
-    let mut preopens: Vec<Preopen> = args.dirs.iter().map(|d| Preopen::parse(d)).collect();
-    if preopens.is_empty() {
-        // Relative paths resolve against `/` in WASI: make the current folder that root.
-        let cwd = std::env::current_dir().context("cannot read the current folder")?;
-        preopens.push(Preopen {
-            host: cwd,
-            guest: "/".into(),
-        });
-    }
-    // A server run: the runtime may have to open the listening socket, and an
-    // absolute document root must be visible in the guest at the same path.
-    let server = recipe.server.as_ref().filter(|s| s.artifact == name);
-    let listen = server.and_then(|s| value_after(&args.args, &s.listen_flag));
-    if listen.is_some() {
-        runtime.check_server_support()?;
-    }
-    let docroot = server
-        .and_then(|s| s.docroot_flag.as_deref())
-        .and_then(|flag| value_after(&args.args, flag));
-    if let Some(docroot) = docroot.filter(|d| Path::new(d).is_absolute())
-        && args.dirs.is_empty()
-    {
-        preopens.push(Preopen {
-            host: docroot.clone().into(),
-            guest: docroot,
-        });
-    }
-    let sha256 = manifest
-        .artifacts
-        .iter()
-        .find(|a| a.name == name)
-        .map(|a| a.sha256.clone())
-        .expect("a verified artifact is in the manifest");
-    // The build's own precompiled form (`build --precompile`) while it matches; else,
-    // with `--precompiled`, one compiled into the cache.
-    let own = match precompiled::lookup(&dir, &name, &sha256, runtime.kind, &runtime.version)? {
-        Lookup::Ready(path) => {
-            tracing::debug!(module = %path.display(), "running the build's precompiled artifact");
-            Some(path)
-        }
-        Lookup::Stale(why) => {
-            let fallback = if args.precompiled {
-                "compiling it into the cache instead"
-            } else {
-                "running the `.wasm` instead"
-            };
-            session.reporter.warn(&format!(
-                "{why}: {fallback}; `wlmake build {} --runtime {} --precompile` makes it again",
-                recipe.id, args.target.runtime
-            ));
-            None
-        }
-        Lookup::Absent => None,
+    let (plan, manifest) = built(session, &repo, &args.target)?;
+    let request = RunRequest {
+        artifact: args.artifact.as_deref(),
+        args: &args.args,
+        dirs: &args.dirs,
+        env: &args.env,
+        precompiled: args.precompiled,
     };
-    let (module, runtime_args) = match own {
-        Some(compiled) => (compiled, runtime.precompiled_args()),
-        None if args.precompiled => (
-            precompile::cached(
-                session.cache()?.root(),
-                &runtime,
-                &module,
-                &sha256,
-                &session.reporter,
-            )?,
-            runtime.precompiled_args(),
-        ),
-        None => (module, Vec::new()),
-    };
-    // The recipe's folders (a standard library) are always mounted, after the user's.
-    preopens.extend(setting.mounts);
-    let mut env = setting.env;
-    env.extend(runtime::parse_env(&args.env)?);
-    let invocation = Invocation {
-        runtime_args,
-        args: args.args.clone(),
-        env,
-        preopens,
-        listen,
-        ..Invocation::default()
-    };
-    Err(runtime.command(&module, &invocation).exec().into())
-}
-
-/// The folder artifacts to mount (each checked against the manifest) and the recipe's
-/// guest variables, for every run of the build's modules.
-pub(super) fn run_setting(
-    recipe: &Recipe,
-    dir: &Path,
-    manifest: &Manifest,
-) -> Result<runtime::RunSetting> {
-    let mut mounts = Vec::new();
-    for spec in recipe.artifacts.iter().filter(|a| a.mount.is_some()) {
-        let mount = spec.mount.as_deref().unwrap_or_default();
-        let host = manifest.artifact_path(dir, &spec.name).with_context(|| {
-            format!(
-                "the build in `{}` has no folder `{}`, which every run mounts at `{mount}`: rebuild it with `wlmake build {} --runtime {}`",
-                dir.display(),
-                spec.name,
-                recipe.id,
-                manifest.runtime
-            )
-        })?;
-        if !host.exists() {
-            bail!(
-                "the build's folder `{}` (`{}`) is missing: every run mounts it at `{mount}`; `wlmake build {} --runtime {}` restores it",
-                spec.name,
-                host.display(),
-                recipe.id,
-                manifest.runtime
-            );
-        }
-        verify_artifact(dir, manifest, &spec.name).with_context(|| {
-            format!(
-                "folder `{}` is mounted at `{mount}` for every run",
-                spec.name
-            )
-        })?;
-        mounts.push(Preopen {
-            host,
-            guest: mount.to_string(),
-        });
-    }
-    Ok(runtime::RunSetting {
-        mounts,
-        env: recipe.run_env.clone(),
-    })
-}
-
-/// Checks an artifact against the manifest read before. A build that published a new
-/// set in between (one atomic folder exchange) is no tampering: then the artifact must
-/// match the new manifest.
-fn verify_artifact(dir: &Path, manifest: &Manifest, name: &str) -> Result<()> {
-    let Err(error) = manifest.verify(dir, name) else {
-        return Ok(());
-    };
-    match Manifest::load(dir)? {
-        Some(current) if &current != manifest => Ok(current.verify(dir, name)?),
-        _ => Err(error.into()),
-    }
-}
-
-/// The value of `flag` in `args`: the next argument, or the rest of a joined `-Sx`.
-fn value_after(args: &[String], flag: &str) -> Option<String> {
-    args.iter().enumerate().find_map(|(index, arg)| {
-        if arg == flag {
-            args.get(index + 1).cloned()
-        } else {
-            arg.strip_prefix(flag)
-                .filter(|rest| !rest.is_empty() && flag.len() == 2)
-                .map(str::to_string)
-        }
-    })
+    let run = launch::prepare_run(
+        &plan,
+        &manifest,
+        request,
+        session.cache()?.root(),
+        &session.reporter,
+    )?;
+    Err(run
+        .runtime
+        .command(&run.module, &run.invocation)
+        .exec()
+        .into())
 }
 
 pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
@@ -626,56 +441,40 @@ pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
     }
     super::suite::check_smoke_flags(args)?;
     let repo = session.repository()?;
-    let (recipe, dir, manifest) = built(session, &repo, &args.target)?;
-    let runtime = Runtime::find(Kind::parse(&args.target.runtime)?)?;
-    let setting = run_setting(&recipe, &dir, &manifest)?;
+    let (plan, manifest) = built(session, &repo, &args.target)?;
+    let recipe = &plan.recipe;
+    let runtime = Runtime::find(plan.runtime)?;
     session.reporter.line(&format!(
         "testing {} on {} ({})",
         recipe.id, args.target.runtime, runtime.version
     ));
-    let (mut passed, mut failed) = (0, 0);
     let mut results = Vec::new();
-    for test in &recipe.tests {
-        if args
-            .filter
-            .as_ref()
-            .is_some_and(|f| !test.name.contains(f.as_str()))
-        {
-            continue;
-        }
-        let module = manifest
-            .artifact_path(&dir, &test.artifact)
-            .with_context(|| {
-                format!(
-                    "test `{}`: the build has no artifact `{}`",
-                    test.name, test.artifact
-                )
-            })?;
-        verify_artifact(&dir, &manifest, &test.artifact)?;
-        let result = runtime::run_smoke_test(&runtime, &module, repo.root(), test, &setting)?;
-        if result.passed {
-            passed += 1;
-        } else {
-            failed += 1;
-        }
-        if args.json {
-            results.push(serde_json::json!({
-                "name": result.name,
-                "artifact": test.artifact,
-                "passed": result.passed,
-                "seconds": (result.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-                "reason": (!result.passed).then_some(&result.reason),
-            }));
-        } else if result.passed {
-            println!(
-                "PASS {} ({:.2} s)",
-                result.name,
-                result.elapsed.as_secs_f64()
-            );
-        } else {
-            println!("FAIL {}\n{}", result.name, indent(&result.reason));
-        }
-    }
+    let (passed, failed) = launch::smoke_tests(
+        &plan,
+        &manifest,
+        &runtime,
+        repo.root(),
+        args.filter.as_deref(),
+        |test, result| {
+            if args.json {
+                results.push(serde_json::json!({
+                    "name": result.name,
+                    "artifact": test.artifact,
+                    "passed": result.passed,
+                    "seconds": (result.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+                    "reason": (!result.passed).then_some(&result.reason),
+                }));
+            } else if result.passed {
+                println!(
+                    "PASS {} ({:.2} s)",
+                    result.name,
+                    result.elapsed.as_secs_f64()
+                );
+            } else {
+                println!("FAIL {}\n{}", result.name, indent(&result.reason));
+            }
+        },
+    )?;
     if args.json {
         let report = serde_json::json!({
             "recipe": recipe.id.0,

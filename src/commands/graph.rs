@@ -5,38 +5,45 @@ use anyhow::{Context, Result};
 use super::Session;
 use crate::build::CachePolicy;
 use crate::build::library::{LibraryEnv, graph_identities};
+use crate::build::profile::Profile;
 use crate::cli::GraphArgs;
-use crate::recipe::graph::{self, Graph};
+use crate::plan::Plan;
+use crate::recipe::graph::Graph;
 use crate::toolchain;
 
 pub fn graph(session: &Session, args: &GraphArgs) -> Result<()> {
     let repo = session.repository()?;
-    let recipe = repo.load(&args.recipe)?;
-    recipe.require_runtime(&args.runtime)?;
-    let work_root = session.work_root(&repo);
-    std::fs::create_dir_all(&work_root)
+    let plan = Plan::resolve(
+        &repo,
+        session.layout(&repo),
+        &args.recipe,
+        args.runtime,
+        Profile::Release,
+    )?;
+    let work_root = plan.layout.work_root();
+    std::fs::create_dir_all(work_root)
         .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
-    let toolchain = toolchain::discover()?.into_toolchain(&work_root)?;
-    let graph = graph::resolve(&repo, recipe, &args.runtime)?;
+    let toolchain = toolchain::discover()?.into_toolchain(work_root)?;
+    let graph = &plan.graph;
     let cache = session.cache()?;
     let fetch_options = session.fetch_options();
-    let lib_root = work_root.join("lib");
+    let lib_root = plan.layout.lib_root();
     let env = LibraryEnv {
         repo: &repo,
         toolchain: &toolchain,
         cache: &cache,
         fetch_options: &fetch_options,
-        runtime: &args.runtime,
+        runtime: plan.runtime,
         root: &lib_root,
         // Identities only: nothing is built or looked up.
         cache_policy: &CachePolicy::default(),
         force: false,
     };
-    let identities = graph_identities(&env, &graph)?;
+    let identities = graph_identities(&env, graph)?;
     let text = if args.dot {
-        dot(&graph, &identities)
+        dot(graph, &identities)
     } else {
-        tree(&graph, &identities)
+        tree(graph, &identities)
     };
     print!("{text}");
     Ok(())

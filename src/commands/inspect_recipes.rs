@@ -23,7 +23,7 @@ pub fn list(session: &Session, args: &ListArgs) -> Result<()> {
         let runtimes = if recipe.runtimes.is_empty() {
             "-".to_string()
         } else {
-            recipe.runtimes.join(", ")
+            names(&recipe.runtimes)
         };
         println!("{:width$}  {runtimes}", recipe.id.0);
     }
@@ -49,7 +49,7 @@ pub fn show(session: &Session, args: &ShowArgs) -> Result<()> {
             .unwrap_or(&recipe.file)
             .display()
     );
-    println!("runtimes:  {}", recipe.runtimes.join(", "));
+    println!("runtimes:  {}", names(&recipe.runtimes));
     match &recipe.source {
         SourceSpec::Archive(archive) => {
             println!("source:    archive {}", archive.file_name);
@@ -187,4 +187,13 @@ pub fn lint(session: &Session) -> Result<()> {
             .into())
         }
     }
+}
+
+/// `wasmtime, wasmedge`: a recipe's runtimes as the listing shows them.
+fn names(runtimes: &[crate::runtime::Kind]) -> String {
+    runtimes
+        .iter()
+        .map(|kind| kind.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

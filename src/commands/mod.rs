@@ -17,8 +17,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{BuildTarget, Cli, Command, GlobalArgs};
 use crate::env_vars::{WLMAKE_OUTPUT_DIR, WLMAKE_WORK_DIR};
+use crate::plan::{Layout, Plan};
 use crate::recipe::Repository;
 use crate::source::{Cache, FetchOptions, Mirror};
 use progress::CliReporter;
@@ -72,6 +73,22 @@ impl Session {
         std::env::var_os(WLMAKE_OUTPUT_DIR)
             .map(PathBuf::from)
             .unwrap_or_else(|| repo.root().join("build-output"))
+    }
+
+    /// The work and output roots, as the environment or the repository sets them.
+    pub fn layout(&self, repo: &Repository) -> Layout {
+        Layout::new(self.work_root(repo), self.output_root(repo))
+    }
+
+    /// The build plan of a `RECIPE --runtime R --profile P` target.
+    pub fn plan(&self, repo: &Repository, target: &BuildTarget) -> Result<Plan> {
+        Plan::resolve(
+            repo,
+            self.layout(repo),
+            &target.recipe,
+            target.runtime,
+            target.profile,
+        )
     }
 }
 

@@ -18,6 +18,7 @@ use crate::patch::workspace::{
     self, ExportOptions, ExportOutcome, ExportTarget, FileChange, StartRequest, Workspace,
 };
 use crate::recipe::{Recipe, RecipeError, Repository};
+use crate::runtime::Kind;
 
 pub fn patch(session: &Session, args: &PatchArgs) -> Result<i32> {
     match &args.command {
@@ -38,13 +39,13 @@ fn absolute(path: &Path) -> PathBuf {
 
 fn start(session: &Session, args: &PatchStartArgs) -> Result<()> {
     let repo = session.repository()?;
-    let recipe = repo.load(&args.target.recipe)?;
-    let runtime = &args.target.runtime;
-    let dir = workspace::workspace_dir(&session.work_root(&repo), &recipe.id.0, runtime);
+    let plan = session.plan(&repo, &args.target)?;
+    let (recipe, runtime) = (&plan.recipe, plan.runtime);
+    let dir = plan.layout.patch_dir(&recipe.id, runtime);
     let outcome = workspace::start(
         StartRequest {
             repository: &repo,
-            recipe: &recipe,
+            recipe,
             runtime,
             cache: &session.cache()?,
             fetch_options: &session.fetch_options(),
@@ -104,7 +105,7 @@ fn start(session: &Session, args: &PatchStartArgs) -> Result<()> {
 fn find_workspace(
     session: &Session,
     recipe: Option<&str>,
-    runtime: Option<&str>,
+    runtime: Option<Kind>,
 ) -> Result<Workspace> {
     let Some(id) = recipe else {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
@@ -114,7 +115,7 @@ fn find_workspace(
     let id = repo.load(id)?.id.0;
     let root = session.work_root(&repo).join("patch").join(&id);
     let runtime = match runtime {
-        Some(runtime) => runtime.to_string(),
+        Some(runtime) => runtime.name().to_string(),
         None => {
             let mut found: Vec<String> = std::fs::read_dir(&root)
                 .map(|entries| {
@@ -130,9 +131,9 @@ fn find_workspace(
                 1 => found.remove(0),
                 0 => {
                     return Err(WorkspaceError::NoWorkspace {
-                        dir: root.join("wasmtime"),
+                        dir: root.join(Kind::Wasmtime),
                         id,
-                        runtime: "wasmtime".into(),
+                        runtime: Kind::Wasmtime.name().into(),
                     }
                     .into());
                 }
@@ -188,17 +189,14 @@ fn export_target(export_to: Option<&PathBuf>) -> ExportTarget {
 }
 
 fn export(session: &Session, args: &PatchExportArgs) -> Result<()> {
-    let mut workspace = find_workspace(session, args.recipe.as_deref(), args.runtime.as_deref())?;
+    let mut workspace = find_workspace(session, args.recipe.as_deref(), args.runtime)?;
     let repository = Repository::at(workspace.meta.repository.clone());
     let options = ExportOptions {
         default_set: args.set.as_deref(),
         target: export_target(args.export_to.as_ref()),
         force: args.force,
     };
-    let (id, runtime) = (
-        workspace.meta.recipe.clone(),
-        workspace.meta.runtime.clone(),
-    );
+    let (id, runtime) = (workspace.meta.recipe.clone(), workspace.meta.runtime);
     let outcome = workspace
         .export(&repository, &options)
         .with_context(|| format!("cannot export the series of `{id}` ({runtime})"))?;
@@ -312,7 +310,7 @@ fn print_results(results: &[rebase::PatchResult]) {
 fn rebase(session: &Session, args: &PatchRebaseArgs) -> Result<i32> {
     let outcome = if args.resume || args.skip || args.abort {
         let mut workspace = match &args.onto {
-            Some(onto) => find_workspace(session, Some(onto), Some(&args.runtime))?,
+            Some(onto) => find_workspace(session, Some(onto), Some(args.runtime))?,
             None => find_workspace(session, None, None)?,
         };
         if args.abort {
@@ -337,13 +335,13 @@ fn rebase(session: &Session, args: &PatchRebaseArgs) -> Result<i32> {
                 repository: &repo,
                 source: &source,
                 target: &target,
-                runtime: &args.runtime,
+                runtime: args.runtime,
                 cache: &session.cache()?,
                 fetch_options: &session.fetch_options(),
                 dir: workspace::workspace_dir(
                     &session.work_root(&repo),
                     &target.id.0,
-                    &args.runtime,
+                    args.runtime,
                 ),
                 force: args.force,
                 export,

@@ -13,7 +13,6 @@ use crate::container::{self, ContainerBuild, Engine};
 use crate::env_vars::{WLMAKE_OUTPUT_DIR, WLMAKE_WORK_DIR};
 use crate::recipe::RecipeError;
 use crate::release::{SHA256SUMS, Selection, assets_of, matrix_of, write_release};
-use crate::runtime::Kind;
 
 pub fn matrix(session: &Session, args: &MatrixArgs) -> Result<()> {
     let selection = Selection::from_args(&args.select)?;
@@ -74,9 +73,9 @@ pub fn build_in_container(
     engine: Option<&str>,
 ) -> Result<BuildOutcome> {
     let repo = session.repository()?;
-    let recipe = repo.load(&args.target.recipe)?;
-    Kind::parse(&args.target.runtime)?;
-    recipe.require_runtime(&args.target.runtime)?;
+    // The recipe, runtime and profile checked here; the container's wlmake builds the same plan.
+    let plan = session.plan(&repo, &args.target)?;
+    let recipe = &plan.recipe;
     let wanted = match engine {
         Some(name) => Some(
             Engine::parse(name).with_context(|| format!("unknown container engine `{name}`"))?,
@@ -111,7 +110,7 @@ pub fn build_in_container(
         mirrors: options.mirrors,
         use_apt: options.use_apt,
         recipe: args.target.recipe.clone(),
-        runtime: args.target.runtime.clone(),
+        runtime: plan.runtime,
         force: args.force,
         jobs: args.jobs,
         quiet: session.global.quiet,
@@ -128,7 +127,7 @@ pub fn build_in_container(
     session.reporter.line(&format!(
         "building {} for {} in {} ({engine}, image {}); {} is {} inside",
         recipe.id,
-        args.target.runtime,
+        plan.runtime,
         args.container_image,
         short_id(&image_id),
         repo.root().display(),

@@ -1,7 +1,6 @@
 //! `wlmake test RECIPE --suite upstream`: PHP's run-tests.php against the wasm build,
 //! judged against `expected-failures/<id>-<runtime>.txt`.
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -9,9 +8,8 @@ use anyhow::{Context, Result, bail};
 use super::Session;
 use crate::cli::{Suite, TestArgs};
 use crate::output::Manifest;
-use crate::recipe::Recipe;
 use crate::reporter::Reporter;
-use crate::runtime::{Kind, Runtime};
+use crate::runtime::Runtime;
 use crate::suite::expected::{ExpectedFailures, Verdict, suggested_line};
 use crate::suite::junit;
 use crate::suite::results::{Counts, Status, TestRecord};
@@ -38,10 +36,11 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
         bail!("--json reports smoke tests; `--suite upstream` writes JUnit XML with --junit");
     }
     let repo = session.repository()?;
-    let (recipe, dir, manifest) = super::build::built(session, &repo, &args.target)?;
-    let runtime_name = &args.target.runtime;
+    let (plan, manifest) = super::build::built(session, &repo, &args.target)?;
+    let (recipe, dir) = (&plan.recipe, plan.output_dir());
+    let runtime_name = plan.runtime;
     if let Some(suite) = &recipe.suite {
-        return guest_upstream(session, args, &repo, &recipe, &dir, &manifest, suite);
+        return guest_upstream(session, args, &repo, &plan, &manifest, suite);
     }
     if recipe.language != "php" {
         return Err(SuiteError::NotPhp {
@@ -50,14 +49,13 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
         }
         .into());
     }
-    let kind = Kind::parse(runtime_name)?;
-    if kind != Kind::Wasmtime {
+    if !runtime_name.runs_upstream_suite() {
         return Err(SuiteError::UnsupportedRuntime {
-            runtime: runtime_name.clone(),
+            runtime: runtime_name,
         }
         .into());
     }
-    let runtime = Runtime::find(kind)?;
+    let runtime = Runtime::find(runtime_name)?;
     let php = NativePhp::find()?;
     let timeout_program = crate::process::which("timeout").ok_or(SuiteError::NoTimeoutProgram)?;
     let list = ExpectedFailures::load(&ExpectedFailures::file_of(
@@ -77,7 +75,7 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     layout.clear_run_files()?;
     suite::prepare::tree(
         &repo,
-        &recipe,
+        recipe,
         runtime_name,
         &layout,
         &session.cache()?,
@@ -95,7 +93,7 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
     };
     let cgi = suite::prepare::executables(
         &session.reporter,
-        &recipe,
+        recipe,
         &runtime,
         &dir,
         &manifest,
@@ -164,21 +162,21 @@ fn guest_upstream(
     session: &Session,
     args: &TestArgs,
     repo: &crate::recipe::Repository,
-    recipe: &Recipe,
-    dir: &Path,
+    plan: &crate::plan::Plan,
     manifest: &Manifest,
     suite: &crate::recipe::GuestSuite,
 ) -> Result<()> {
     if args.jobs.is_some() {
         bail!("--jobs: the tests of a [suite] run one after the other");
     }
-    let runtime_name = &args.target.runtime;
-    let runtime = Runtime::find(Kind::parse(runtime_name)?)?;
+    let (recipe, dir) = (&plan.recipe, &plan.output_dir());
+    let runtime_name = plan.runtime;
+    let runtime = Runtime::find(runtime_name)?;
     let module = manifest
         .artifact_path(dir, &suite.artifact)
         .ok_or_else(|| SuiteError::NoArtifact(suite.artifact.clone()))?;
     manifest.verify(dir, &suite.artifact)?;
-    let setting = super::build::run_setting(recipe, dir, manifest)?;
+    let setting = crate::runtime::launch::run_setting(recipe, dir, manifest)?;
     let list = ExpectedFailures::load_with(
         &ExpectedFailures::file_of(repo.root(), &recipe.id.0, runtime_name),
         |test| {
@@ -209,8 +207,7 @@ fn guest_upstream(
     if let Some(seconds) = args.timeout {
         suite.timeout = seconds.max(1);
     }
-    let work_root = session.work_root(repo);
-    let layout = Layout::new(&work_root, &recipe.id.0, runtime_name);
+    let layout = plan.layout.suite(&recipe.id, runtime_name);
     let _lock = layout.lock(&recipe.id.0, runtime_name)?;
     let scratch = layout.tmp();
     let _ = std::fs::remove_dir_all(&scratch);

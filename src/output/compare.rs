@@ -4,9 +4,12 @@
 //! differing byte.
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use wasmparser::{KnownCustom, Name, Parser, Payload, TypeRef};
+
+use super::{Manifest, OutputError};
 
 /// How many differing functions a report names at most (the count is always given).
 pub const MAX_FUNCTIONS: usize = 10;
@@ -239,6 +242,65 @@ fn compare_modules(a: &Module<'_>, b: &Module<'_>) -> Vec<SectionDifference> {
         out.push(difference);
     }
     out
+}
+
+/// One published artifact compared with its rebuild (`wlmake build --check`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactCheck {
+    pub name: String,
+    /// The artifact's path in the manifest, relative to the build's folder.
+    pub path: String,
+    /// The published artifact.
+    pub published_path: PathBuf,
+    pub published_sha256: String,
+    /// `None`: the rebuild did not produce it.
+    pub rebuilt_sha256: Option<String>,
+    /// Where the two differ; `None` when they are identical.
+    pub difference: Option<String>,
+}
+
+/// Compares every artifact of the `published` build (in `published_dir`) with the one
+/// of the same name in the `rebuilt` build (in `rebuilt_dir`).
+pub fn compare_builds(
+    published_dir: &Path,
+    published: &Manifest,
+    rebuilt_dir: &Path,
+    rebuilt: &Manifest,
+) -> Result<Vec<ArtifactCheck>, OutputError> {
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|source| OutputError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let mut checks = Vec::new();
+    for artifact in &published.artifacts {
+        let again = rebuilt.artifacts.iter().find(|a| a.name == artifact.name);
+        let published_path = published_dir.join(&artifact.path);
+        let difference = match again {
+            None => Some("not produced by the rebuild".to_string()),
+            Some(again) if again.sha256 == artifact.sha256 => None,
+            Some(again) => {
+                let rebuilt_path = rebuilt_dir.join(&again.path);
+                if published_path.is_dir() || rebuilt_path.is_dir() {
+                    Some("the folder's content differs".to_string())
+                } else {
+                    compare(&read(&published_path)?, &read(&rebuilt_path)?)
+                        .map(|d| d.to_string())
+                        .or_else(|| Some("the bytes are equal but the digests differ".into()))
+                }
+            }
+        };
+        checks.push(ArtifactCheck {
+            name: artifact.name.clone(),
+            path: artifact.path.clone(),
+            published_path,
+            published_sha256: artifact.sha256.clone(),
+            rebuilt_sha256: again.map(|a| a.sha256.clone()),
+            difference,
+        });
+    }
+    Ok(checks)
 }
 
 #[cfg(test)]

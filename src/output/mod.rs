@@ -103,7 +103,7 @@ pub struct Manifest {
     pub manifest_version: u32,
     pub wlmake_version: String,
     pub recipe: RecipeEntry,
-    pub runtime: String,
+    pub runtime: crate::runtime::Kind,
     /// sha256 over every input; equal identity means nothing to rebuild.
     pub build_identity: String,
     pub source: SourceEntry,

@@ -8,6 +8,7 @@ use std::path::Path;
 use super::{PatchError, PatchFile};
 use crate::recipe::Recipe;
 use crate::reporter::Reporter;
+use crate::runtime::Kind;
 use crate::source::{self, Cache, FetchOptions, SourceError};
 
 /// The hunks of a patch file, per file, in order.
@@ -215,7 +216,7 @@ pub fn inexact(output: &str, hunks: &HunkIndex) -> Vec<String> {
 pub struct PatchVerdict {
     pub patch: PatchFile,
     /// The runtime whose series was applied (the common set is checked once).
-    pub runtime: String,
+    pub runtime: Kind,
     pub error: Option<PatchError>,
 }
 
@@ -258,15 +259,15 @@ pub struct CheckContext<'a> {
 fn plans(
     ctx: &CheckContext<'_>,
     recipe: &Recipe,
-) -> Result<Vec<(String, Vec<PatchFile>)>, PatchError> {
+) -> Result<Vec<(Kind, Vec<PatchFile>)>, PatchError> {
     let mut plans = Vec::new();
     let mut common_only = None;
-    for runtime in &recipe.runtimes {
+    for &runtime in &recipe.runtimes {
         let series = super::series(ctx.repo_root, recipe, runtime)?;
-        if series.iter().any(|p| p.set == *runtime) {
-            plans.push((runtime.clone(), series));
+        if series.iter().any(|p| p.set == runtime.name()) {
+            plans.push((runtime, series));
         } else if common_only.is_none() {
-            common_only = Some((runtime.clone(), series));
+            common_only = Some((runtime, series));
         }
     }
     if plans.is_empty()
@@ -330,7 +331,7 @@ pub fn check_recipe(
                 continue;
             }
             let verdict = PatchVerdict {
-                runtime: runtime.clone(),
+                runtime,
                 error: result.err(),
                 patch,
             };

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::process::{Command, ProcessError};
 use crate::recipe::Recipe;
+use crate::runtime::Kind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PatchError {
@@ -91,12 +92,12 @@ pub struct PatchFile {
 }
 
 /// The ordered series for a recipe and runtime: common first, then the overlay.
-pub fn series(repo: &Path, recipe: &Recipe, runtime: &str) -> Result<Vec<PatchFile>, PatchError> {
+pub fn series(repo: &Path, recipe: &Recipe, runtime: Kind) -> Result<Vec<PatchFile>, PatchError> {
     let mut sets = Vec::new();
     if let Some(common) = &recipe.patches.common {
         sets.push(("common".to_string(), common.clone()));
     }
-    if let Some(overlay) = recipe.patches.runtime.get(runtime) {
+    if let Some(overlay) = recipe.patches.runtime.get(&runtime) {
         sets.push((runtime.to_string(), overlay.clone()));
     }
     let mut files = Vec::new();

@@ -26,6 +26,7 @@ use super::workspace::{
 };
 use crate::recipe::{Recipe, Repository};
 use crate::reporter::Reporter;
+use crate::runtime::Kind;
 use crate::source::{self, Cache, FetchOptions};
 
 const STATE_FILE: &str = "rebase.json";
@@ -163,7 +164,7 @@ pub struct RebaseRequest<'a> {
     pub repository: &'a Repository,
     pub source: &'a Recipe,
     pub target: &'a Recipe,
-    pub runtime: &'a str,
+    pub runtime: Kind,
     pub cache: &'a Cache,
     pub fetch_options: &'a FetchOptions,
     /// The target's workspace folder.
@@ -296,7 +297,7 @@ fn set_up(
         meta: Metadata {
             format: 1,
             recipe: target.id.to_string(),
-            runtime: request.runtime.to_string(),
+            runtime: request.runtime,
             repository: root.to_path_buf(),
             files: workspace::recorded_files(root, target, request.runtime)?,
             rebased_from: Some(source.id.to_string()),

@@ -31,6 +31,7 @@ use super::error::{GitContext, IoContext, WorkspaceError};
 use super::message::{self, Description, ParsedMessage};
 use crate::recipe::{Recipe, Repository, SourceSpec};
 use crate::reporter::Reporter;
+use crate::runtime::Kind;
 use crate::source::{self, Cache, FetchOptions};
 
 /// The branch holding the series.
@@ -44,7 +45,7 @@ const META_FILE: &str = "workspace.json";
 const META_FORMAT: u32 = 1;
 
 /// `<work>/patch/<language>/<name>-<version>/<runtime>`.
-pub fn workspace_dir(work_root: &Path, id: &str, runtime: &str) -> PathBuf {
+pub fn workspace_dir(work_root: &Path, id: &str, runtime: Kind) -> PathBuf {
     work_root.join("patch").join(id).join(runtime)
 }
 
@@ -54,7 +55,7 @@ pub struct Metadata {
     pub format: u32,
     /// The recipe id (`php/php-7.4.33`).
     pub recipe: String,
-    pub runtime: String,
+    pub runtime: Kind,
     /// The repository root holding `recipes/` and `patches/`.
     pub repository: PathBuf,
     /// Patch files of the workspace's set folders as last read or written:
@@ -73,7 +74,7 @@ pub(crate) fn signature() -> Signature<'static> {
 }
 
 /// The sets of a workspace in application order: `common`, then the runtime.
-pub fn set_names(runtime: &str) -> Vec<String> {
+pub fn set_names(runtime: Kind) -> Vec<String> {
     vec![COMMON.to_string(), runtime.to_string()]
 }
 
@@ -82,7 +83,8 @@ pub fn set_folder<'r>(recipe: &'r Recipe, set: &str) -> Option<&'r str> {
     if set == COMMON {
         recipe.patches.common.as_deref()
     } else {
-        recipe.patches.runtime.get(set).map(String::as_str)
+        let runtime = Kind::parse(set).ok()?;
+        recipe.patches.runtime.get(&runtime).map(String::as_str)
     }
 }
 
@@ -114,14 +116,14 @@ fn folder_files(root: &Path, folders: &[&str]) -> Result<BTreeMap<String, String
 pub(crate) fn recorded_files(
     root: &Path,
     recipe: &Recipe,
-    runtime: &str,
+    runtime: Kind,
 ) -> Result<BTreeMap<String, String>, WorkspaceError> {
     let names = set_names(runtime);
     let folders: Vec<&str> = names.iter().filter_map(|s| set_folder(recipe, s)).collect();
     folder_files(root, &folders)
 }
 
-pub(crate) fn check_runtime(recipe: &Recipe, runtime: &str) -> Result<(), WorkspaceError> {
+pub(crate) fn check_runtime(recipe: &Recipe, runtime: Kind) -> Result<(), WorkspaceError> {
     recipe
         .require_runtime(runtime)
         .map_err(WorkspaceError::Recipe)
@@ -261,7 +263,7 @@ pub(crate) fn build_chain(
 pub struct StartRequest<'a> {
     pub repository: &'a Repository,
     pub recipe: &'a Recipe,
-    pub runtime: &'a str,
+    pub runtime: Kind,
     pub cache: &'a Cache,
     pub fetch_options: &'a FetchOptions,
     pub dir: PathBuf,
@@ -336,7 +338,7 @@ fn commit_workspace(
         meta: Metadata {
             format: META_FORMAT,
             recipe: recipe.id.to_string(),
-            runtime: request.runtime.to_string(),
+            runtime: request.runtime,
             repository: root.to_path_buf(),
             files: recorded_files(root, recipe, request.runtime)?,
             rebased_from: None,
@@ -472,7 +474,7 @@ impl Workspace {
 
     /// The set names in application order.
     pub fn sets(&self) -> Vec<String> {
-        set_names(&self.meta.runtime)
+        set_names(self.meta.runtime)
     }
 
     /// One line per changed, staged, untracked or conflicted path (ignored files aside).
@@ -788,7 +790,7 @@ impl Workspace {
 
         let rewritten = self.record_trailers(&plan)?;
         if options.target == ExportTarget::Recipe {
-            self.meta.files = recorded_files(root, &recipe, &self.meta.runtime)?;
+            self.meta.files = recorded_files(root, &recipe, self.meta.runtime)?;
             self.save()?;
         }
         let empty = plan

@@ -10,6 +10,7 @@ use std::path::Path;
 use super::diagnostic::Diagnostic;
 use super::model::{Recipe, RecipeId};
 use super::repository::{RecipeError, Repository};
+use crate::runtime::Kind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
@@ -35,10 +36,11 @@ impl GraphError {
     }
 }
 
-/// The dependencies a recipe declares for one runtime: common ones, then the runtime's.
-pub fn direct_depends<'a>(recipe: &'a Recipe, runtime: &str) -> Vec<&'a RecipeId> {
+/// The dependencies a recipe declares for one runtime: common ones, then the runtime's
+/// (the common ones alone for a recipe that lists no runtime).
+pub fn direct_depends(recipe: &Recipe, runtime: Option<Kind>) -> Vec<&RecipeId> {
     let mut out: Vec<&RecipeId> = recipe.build.depends.iter().collect();
-    if let Some(over) = recipe.build.runtime.get(runtime) {
+    if let Some(over) = runtime.and_then(|runtime| recipe.build.runtime.get(&runtime)) {
         out.extend(over.depends.iter());
     }
     let mut seen = BTreeSet::new();
@@ -79,10 +81,10 @@ impl Graph {
 }
 
 /// Loads `root`'s dependencies for `runtime`, transitively, and orders them.
-pub fn resolve(repo: &Repository, root: Recipe, runtime: &str) -> Result<Graph, GraphError> {
+pub fn resolve(repo: &Repository, root: Recipe, runtime: Kind) -> Result<Graph, GraphError> {
     struct Walk<'a> {
         repo: &'a Repository,
-        runtime: &'a str,
+        runtime: Kind,
         index: BTreeMap<RecipeId, usize>,
         nodes: Vec<Node>,
         path: Vec<RecipeId>,
@@ -90,7 +92,7 @@ pub fn resolve(repo: &Repository, root: Recipe, runtime: &str) -> Result<Graph, 
     fn visit(walk: &mut Walk<'_>, recipe: Recipe) -> Result<usize, GraphError> {
         walk.path.push(recipe.id.clone());
         let mut deps = Vec::new();
-        for dep in direct_depends(&recipe, walk.runtime) {
+        for dep in direct_depends(&recipe, Some(walk.runtime)) {
             if let Some(start) = walk.path.iter().position(|id| id == dep) {
                 let mut chain = walk.path[start..].to_vec();
                 chain.push(dep.clone());
@@ -198,16 +200,16 @@ pub fn lint(recipes: &[Recipe], relative: &dyn Fn(&Path) -> std::path::PathBuf) 
         if recipe.build.requires.is_empty() {
             continue;
         }
-        let runtimes: Vec<&str> = if recipe.runtimes.is_empty() {
-            vec![""]
+        let runtimes: Vec<Option<Kind>> = if recipe.runtimes.is_empty() {
+            vec![None]
         } else {
-            recipe.runtimes.iter().map(String::as_str).collect()
+            recipe.runtimes.iter().copied().map(Some).collect()
         };
         let mut flagged: BTreeSet<String> = BTreeSet::new();
         for runtime in runtimes {
             let names = transitive_names(&by_id, recipe, runtime);
             let mut args: Vec<&String> = recipe.build.configure_args.iter().collect();
-            if let Some(over) = recipe.build.runtime.get(runtime) {
+            if let Some(over) = runtime.and_then(|runtime| recipe.build.runtime.get(&runtime)) {
                 args.extend(over.configure_args.iter());
             }
             for arg in args {
@@ -223,11 +225,7 @@ pub fn lint(recipes: &[Recipe], relative: &dyn Fn(&Path) -> std::path::PathBuf) 
                     arg,
                     format!(
                         "`{arg}` needs library `{library}`, which is not among the dependencies{}",
-                        if runtime.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" for {runtime}")
-                        }
+                        runtime.map_or(String::new(), |runtime| format!(" for {runtime}"))
                     ),
                     &format!(
                         "add its recipe (e.g. `lib/{library}-VERSION`, see `wlmake list`) to build.depends, or drop the flag"
@@ -245,7 +243,7 @@ pub fn lint(recipes: &[Recipe], relative: &dyn Fn(&Path) -> std::path::PathBuf) 
 fn transitive_names(
     by_id: &BTreeMap<&RecipeId, &Recipe>,
     recipe: &Recipe,
-    runtime: &str,
+    runtime: Option<Kind>,
 ) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let mut seen = BTreeSet::new();
@@ -302,7 +300,7 @@ mod tests {
             ("app", &["png", "xml"]),
         ]);
         let root = repo.load("lib/app-1.0").unwrap();
-        let graph = resolve(&repo, root, "wasmtime").unwrap();
+        let graph = resolve(&repo, root, Kind::Wasmtime).unwrap();
         assert_eq!(order(&graph), ["zlib", "png", "xml", "app"]);
         for (index, node) in graph.nodes.iter().enumerate() {
             assert!(node.deps.iter().all(|&d| d < index), "{:?}", order(&graph));
@@ -315,7 +313,7 @@ mod tests {
     fn a_cycle_is_refused_by_resolve_and_by_lint_with_a_position() {
         let (_dir, repo) = repo(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"]), ("d", &[])]);
         let root = repo.load("lib/a-1.0").unwrap();
-        let error = resolve(&repo, root, "wasmtime").unwrap_err();
+        let error = resolve(&repo, root, Kind::Wasmtime).unwrap_err();
         assert_eq!(
             error.to_string(),
             "dependency cycle: lib/a-1.0 -> lib/b-1.0 -> lib/c-1.0 -> lib/a-1.0"
@@ -344,7 +342,7 @@ mod tests {
             "recipes/lib/a-1.0.toml:12:12: dependency `lib/missing-1.0` names no recipe"
         );
         let root = repo.load("lib/a-1.0").unwrap();
-        let error = resolve(&repo, root, "wasmtime").unwrap_err();
+        let error = resolve(&repo, root, Kind::Wasmtime).unwrap_err();
         assert!(matches!(error, GraphError::Load { .. }), "{error}");
     }
 

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::runtime::Kind;
+
 /// `<language>/<name>-<version>`, e.g. `php/php-7.4.33`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
@@ -54,7 +56,7 @@ pub struct Recipe {
     pub content_sha256: Sha256,
     pub source: SourceSpec,
     /// Runtimes this recipe supports, in the recipe's order.
-    pub runtimes: Vec<String>,
+    pub runtimes: Vec<Kind>,
     pub patches: PatchSets,
     pub build: BuildSpec,
     pub artifacts: Vec<ArtifactSpec>,
@@ -86,13 +88,13 @@ pub struct ProfileOverride {
 
 impl Recipe {
     /// The one check that the recipe lists `runtime` (build, run, test, graph, container).
-    pub fn require_runtime(&self, runtime: &str) -> Result<(), super::RecipeError> {
-        if self.runtimes.iter().any(|r| r == runtime) {
+    pub fn require_runtime(&self, runtime: Kind) -> Result<(), super::RecipeError> {
+        if self.runtimes.contains(&runtime) {
             return Ok(());
         }
         Err(super::RecipeError::UnsupportedRuntime {
             id: self.id.to_string(),
-            runtime: runtime.to_string(),
+            runtime,
             supported: self.runtimes.clone(),
         })
     }
@@ -223,7 +225,7 @@ pub struct PatchSets {
     /// Folder (relative to the repository root) of the common series, if any.
     pub common: Option<String>,
     /// runtime name -> overlay folder (relative to the repository root).
-    pub runtime: BTreeMap<String, String>,
+    pub runtime: BTreeMap<Kind, String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -250,7 +252,7 @@ pub struct BuildSpec {
     /// probes a cross build cannot run. Its content is part of the build's identity.
     pub config_site: Option<String>,
     /// Per-runtime additions, appended to the common settings.
-    pub runtime: BTreeMap<String, BuildOverride>,
+    pub runtime: BTreeMap<Kind, BuildOverride>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

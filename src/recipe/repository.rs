@@ -6,6 +6,7 @@ use super::diagnostic::Diagnostic;
 use super::model::{Recipe, RecipeId};
 use super::validate::parse_recipe;
 use crate::env_vars::WLMAKE_REPO;
+use crate::runtime::Kind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecipeError {
@@ -24,11 +25,14 @@ pub enum RecipeError {
     },
     #[error("invalid recipe ({} problem(s)):\n{}", .0.len(), render_diagnostics(.0))]
     Invalid(Vec<Diagnostic>),
-    #[error("recipe `{id}` does not support runtime `{runtime}` (it supports: {})", .supported.join(", "))]
+    #[error(
+        "recipe `{id}` does not support runtime `{runtime}` (it supports: {})",
+        names(supported, ", ")
+    )]
     UnsupportedRuntime {
         id: String,
-        runtime: String,
-        supported: Vec<String>,
+        runtime: Kind,
+        supported: Vec<Kind>,
     },
 }
 
@@ -45,11 +49,19 @@ impl RecipeError {
             Self::Invalid(diagnostics) => diagnostics.iter().find_map(|d| d.hint.clone()),
             Self::UnsupportedRuntime { supported, .. } => Some(format!(
                 "pass one of the recipe's runtimes: --runtime {}",
-                supported.join(" | --runtime ")
+                names(supported, " | --runtime ")
             )),
             Self::Read { .. } => None,
         }
     }
+}
+
+fn names(runtimes: &[Kind], separator: &str) -> String {
+    runtimes
+        .iter()
+        .map(|kind| kind.name())
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 fn render_diagnostics(diagnostics: &[Diagnostic]) -> String {

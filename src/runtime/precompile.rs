@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::{Kind, Runtime};
+use super::Runtime;
 use crate::process::ProcessError;
 use crate::reporter::Reporter;
 use crate::source::SourceError;
@@ -75,10 +75,7 @@ pub fn cached(
         source,
     })?;
     let version = hex::encode(Sha256::digest(runtime.version.as_bytes()));
-    let extension = match runtime.kind {
-        Kind::Wasmtime => "cwasm",
-        Kind::Wasmedge => "wasm",
-    };
+    let extension = runtime.kind.precompiled_extension();
     let base = format!(
         "{}-{}-{}",
         runtime.kind.name(),

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::SuiteError;
 use super::results::{Status, TestRecord};
+use crate::runtime::Kind;
 
 /// One listed test.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +39,7 @@ pub struct ExpectedFailures {
 
 impl ExpectedFailures {
     /// The list of a recipe on a runtime: `expected-failures/<id>-<runtime>.txt`.
-    pub fn file_of(repo_root: &Path, id: &str, runtime: &str) -> PathBuf {
+    pub fn file_of(repo_root: &Path, id: &str, runtime: Kind) -> PathBuf {
         repo_root
             .join("expected-failures")
             .join(format!("{id}-{runtime}.txt"))

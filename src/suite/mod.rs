@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use crate::env_vars::{WLMAKE_PHP, WLMAKE_SUITE_TIME_LIMIT};
 use crate::process::{Command, ProcessError, which};
 use crate::reporter::Reporter;
+use crate::runtime::Kind;
 use crate::runtime::Preopen;
 
 /// Seconds a test may run when `--timeout` is not given: run-tests.php's own default.
@@ -44,7 +45,7 @@ pub enum SuiteError {
     #[error("the upstream suite runs PHP's run-tests.php; `{id}` is a {language} recipe")]
     NotPhp { id: String, language: String },
     #[error("the upstream suite runs on wasmtime only, not on {runtime}")]
-    UnsupportedRuntime { runtime: String },
+    UnsupportedRuntime { runtime: Kind },
     #[error("no native PHP found to drive run-tests.php")]
     NoNativePhp,
     #[error("coreutils `timeout` not found on PATH")]
@@ -169,7 +170,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(work_root: &Path, id: &str, runtime: &str) -> Self {
+    pub fn new(work_root: &Path, id: &str, runtime: Kind) -> Self {
         Self {
             root: work_root.join("suite").join(id).join(runtime),
         }
@@ -212,7 +213,7 @@ impl Layout {
     }
 
     /// Holds the folder for this process; fails at once if another run has it.
-    pub fn lock(&self, id: &str, runtime: &str) -> Result<File, SuiteError> {
+    pub fn lock(&self, id: &str, runtime: Kind) -> Result<File, SuiteError> {
         std::fs::create_dir_all(&self.root).map_err(io("create", &self.root))?;
         let path = self.root.join(".lock");
         let file = File::options()
@@ -225,7 +226,7 @@ impl Layout {
             Ok(()) => Ok(file),
             Err(fs4::TryLockError::WouldBlock) => Err(SuiteError::Busy {
                 id: id.into(),
-                runtime: runtime.into(),
+                runtime: runtime.name().into(),
                 dir: self.root.clone(),
             }),
             Err(fs4::TryLockError::Error(source)) => Err(io("lock", &path)(source)),
@@ -541,7 +542,7 @@ mod tests {
     #[test]
     fn preopens_cover_the_tree_its_parent_tmp_and_outside_selections() {
         let outside = tempfile::tempdir().unwrap();
-        let layout = Layout::new(Path::new("/w"), "php/php-8.2.32", "wasmtime");
+        let layout = Layout::new(Path::new("/w"), "php/php-8.2.32", Kind::Wasmtime);
         let selections = vec![
             layout.tree().join("Zend/tests"),
             outside.path().to_path_buf(),
@@ -567,7 +568,7 @@ mod tests {
 
     #[test]
     fn driver_command_passes_the_wrapper_limits_and_results_file() {
-        let layout = Layout::new(Path::new("/w"), "php/php-7.4.33", "wasmtime");
+        let layout = Layout::new(Path::new("/w"), "php/php-7.4.33", Kind::Wasmtime);
         let php = NativePhp {
             binary: "/usr/bin/php".into(),
             version: "8.2.29".into(),
@@ -589,9 +590,9 @@ mod tests {
     #[test]
     fn a_second_run_on_the_same_folder_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let layout = Layout::new(dir.path(), "php/php-8.2.32", "wasmtime");
-        let _held = layout.lock("php/php-8.2.32", "wasmtime").unwrap();
-        let error = layout.lock("php/php-8.2.32", "wasmtime").unwrap_err();
+        let layout = Layout::new(dir.path(), "php/php-8.2.32", Kind::Wasmtime);
+        let _held = layout.lock("php/php-8.2.32", Kind::Wasmtime).unwrap();
+        let error = layout.lock("php/php-8.2.32", Kind::Wasmtime).unwrap_err();
         assert!(matches!(error, SuiteError::Busy { .. }), "{error}");
     }
 

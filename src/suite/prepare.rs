@@ -11,6 +11,7 @@ use crate::output::Manifest;
 use crate::patch;
 use crate::recipe::{Recipe, Repository};
 use crate::reporter::Reporter;
+use crate::runtime::Kind;
 use crate::runtime::{Runtime, precompile};
 use crate::source::{self, Cache, FetchOptions};
 
@@ -20,7 +21,7 @@ use crate::source::{self, Cache, FetchOptions};
 pub fn tree(
     repo: &Repository,
     recipe: &Recipe,
-    runtime: &str,
+    runtime: Kind,
     layout: &Layout,
     cache: &Cache,
     options: &FetchOptions,

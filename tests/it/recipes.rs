@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use wlmake::recipe::{Repository, SourceSpec};
+use wlmake::runtime::Kind;
 
 fn repository() -> Repository {
     Repository::at(Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf())
@@ -59,7 +60,7 @@ fn php_recipes_carry_the_upstream_checksums() {
             "{id}"
         );
         assert!(archive.urls[0].starts_with("https://www.php.net/"), "{id}");
-        assert_eq!(recipe.runtimes, ["wasmtime", "wasmedge"], "{id}");
+        assert_eq!(recipe.runtimes, [Kind::Wasmtime, Kind::Wasmedge], "{id}");
     }
 }
 
@@ -78,7 +79,7 @@ fn the_python_recipe_pins_python_orgs_release_and_uses_the_shared_libraries() {
         archive.debian.as_ref().map(|d| d.file.as_str()),
         Some("python3.11_3.11.2.orig.tar.gz")
     );
-    assert_eq!(recipe.runtimes, ["wasmtime", "wasmedge"]);
+    assert_eq!(recipe.runtimes, [Kind::Wasmtime, Kind::Wasmedge]);
     let depends: Vec<&str> = recipe.build.depends.iter().map(|d| d.0.as_str()).collect();
     assert_eq!(depends, ["lib/zlib-1.2.13", "lib/sqlite3-3.40.1"]);
     assert!(recipe.native.is_some() && recipe.build.config_site.is_some());

@@ -489,7 +489,7 @@ fn container_spec(engine: Engine) -> ContainerBuild {
         mirrors: Vec::new(),
         use_apt: true,
         recipe: "php/php-7.4.32".into(),
-        runtime: "wasmedge".into(),
+        runtime: wlmake::runtime::Kind::Wasmedge,
         force: false,
         jobs: None,
         quiet: false,
