@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 
 use super::Session;
-use crate::bench::{self, Report, Setup};
+use crate::bench::{self, Report, Setup, node};
 use crate::cli::BenchArgs;
 use crate::reporter::Reporter;
 use crate::runtime::{Kind, Runtime, precompile};
@@ -64,15 +64,35 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
         None
     };
 
+    // The Node column, where Node and @php-wasm/node are there.
+    session.reporter.step("node");
+    let mut notes = Vec::new();
+    let php_wasm_node = match node::find(
+        std::env::var_os(crate::env_vars::WLMAKE_PHP_WASM_NODE),
+        &recipe.version,
+        session.cache()?.root(),
+        &work,
+    )
+    .map_err(bench::BenchError::from)?
+    {
+        node::Found::Ready(found) => Some(found),
+        node::Found::Absent(reason) => {
+            notes.push(format!("no Node column: {reason}"));
+            None
+        }
+    };
+
     let setup = Setup {
         runtime: &runtime,
         module: &module,
         precompiled: precompiled.as_deref(),
         native: &native.binary,
         scripts: &tree.join("Zend"),
+        node: php_wasm_node.as_deref(),
         runs: args.runs as usize,
     };
-    let (rows, mut notes) = bench::run(&setup, &|name| session.reporter.step(name))?;
+    let (rows, run_notes) = bench::run(&setup, &|name| session.reporter.step(name))?;
+    notes.extend(run_notes);
     if kind == Kind::Wasmedge && !args.aot {
         notes.push("WasmEdge ran its interpreter; --aot measures its AOT form too".into());
     }
@@ -82,6 +102,7 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
         runtime_version: runtime.version.clone(),
         artifact_sha256: artifact.sha256.clone(),
         native: format!("PHP {} ({})", native.version, native.binary.display()),
+        node: php_wasm_node.as_ref().map(|n| n.describe()),
         runs: args.runs as usize,
         rows,
         notes,
