@@ -40,6 +40,25 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
     std::fs::create_dir_all(&work)
         .with_context(|| format!("cannot create `{}`", work.display()))?;
     let _lock = source::lock_exclusive(&work.join(".lock"))?;
+    // The Node column, where Node and @php-wasm/node are there (first: a wrong
+    // WLMAKE_PHP_WASM_NODE stops before the minutes of source and precompile steps).
+    session.reporter.step("node");
+    let mut notes = Vec::new();
+    let php_wasm_node = match node::find(
+        std::env::var_os(crate::env_vars::WLMAKE_PHP_WASM_NODE),
+        &recipe.version,
+        session.cache()?.root(),
+        &work,
+    )
+    .map_err(bench::BenchError::from)?
+    {
+        node::Found::Ready(found) => Some(found),
+        node::Found::Absent(reason) => {
+            notes.push(format!("no Node column: {reason}"));
+            None
+        }
+    };
+
     session.reporter.step("source");
     let tree = work.join("src");
     source::prepare(
@@ -62,24 +81,6 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
         )?)
     } else {
         None
-    };
-
-    // The Node column, where Node and @php-wasm/node are there.
-    session.reporter.step("node");
-    let mut notes = Vec::new();
-    let php_wasm_node = match node::find(
-        std::env::var_os(crate::env_vars::WLMAKE_PHP_WASM_NODE),
-        &recipe.version,
-        session.cache()?.root(),
-        &work,
-    )
-    .map_err(bench::BenchError::from)?
-    {
-        node::Found::Ready(found) => Some(found),
-        node::Found::Absent(reason) => {
-            notes.push(format!("no Node column: {reason}"));
-            None
-        }
     };
 
     let setup = Setup {
