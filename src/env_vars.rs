@@ -33,3 +33,6 @@ pub const WLMAKE_SUITE_TIME_LIMIT: &str = "WLMAKE_SUITE_TIME_LIMIT";
 pub const WLMAKE_LOG: &str = "WLMAKE_LOG";
 /// The builder image `wlmake build --container` runs (default: `wlmake-builder:distro`).
 pub const WLMAKE_CONTAINER_IMAGE: &str = "WLMAKE_CONTAINER_IMAGE";
+/// A folder holding `node_modules/@php-wasm/node`: `wlmake bench`'s Node column
+/// (default: `<cache>/php-wasm-node`; docs/benchmarks.md).
+pub const WLMAKE_PHP_WASM_NODE: &str = "WLMAKE_PHP_WASM_NODE";

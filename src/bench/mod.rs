@@ -11,6 +11,15 @@ use serde::Serialize;
 use crate::process::{Command, ProcessError};
 use crate::runtime::{Invocation, Kind, Preopen, Runtime};
 
+pub mod node;
+
+pub use node::PhpWasmNode;
+
+/// The start-up scenario's code: a statement that does nothing. Empty code (`-r ''`) is
+/// refused by PHP 7.4 (exit status 254: its `compile_string()` makes no op array for it);
+/// `;` runs on every version, the same on every side.
+pub const STARTUP_CODE: &str = ";";
+
 /// A run of a benchmark script may take this long (WasmEdge's interpreter is slow).
 const RUN_TIMEOUT: Duration = Duration::from_secs(1800);
 
@@ -32,6 +41,8 @@ pub enum BenchError {
     },
     #[error("the source tree has no `{}`", .0.display())]
     NoScript(PathBuf),
+    #[error(transparent)]
+    Node(#[from] node::NodeError),
 }
 
 impl BenchError {
@@ -46,6 +57,7 @@ impl BenchError {
                     .into(),
             ),
             Self::Process { .. } => None,
+            Self::Node(e) => e.hint(),
         }
     }
 }
@@ -90,7 +102,7 @@ fn round(seconds: f64) -> f64 {
 }
 
 /// One line of the report: a scenario measured on the wasm build (in one way) and,
-/// where it applies, natively.
+/// where it applies, natively and on Node (`@php-wasm/node`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub scenario: String,
@@ -100,6 +112,10 @@ pub struct Row {
     pub native: Option<Stats>,
     /// wasm median / native median.
     pub ratio: Option<f64>,
+    /// The same command line on `@php-wasm/node`, whole `node` process each run.
+    pub node: Option<Stats>,
+    /// node median / native median.
+    pub node_ratio: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,6 +125,8 @@ pub struct Report {
     pub runtime_version: String,
     pub artifact_sha256: String,
     pub native: String,
+    /// What ran in the Node column; `None`: no Node column (the notes say why).
+    pub node: Option<String>,
     pub runs: usize,
     pub rows: Vec<Row>,
     /// What was not measured, and why.
@@ -126,6 +144,8 @@ pub struct Setup<'a> {
     pub native: &'a Path,
     /// The folder holding the benchmark scripts (PHP: the source's `Zend/`).
     pub scripts: &'a Path,
+    /// The third column, when Node and `@php-wasm/node` are there.
+    pub node: Option<&'a PhpWasmNode>,
     pub runs: usize,
 }
 
@@ -167,17 +187,22 @@ fn time_runs(
     Ok(Stats::new(seconds))
 }
 
-fn row(scenario: &str, mode: &str, wasm: Stats, native: Option<Stats>) -> Row {
-    let ratio = native
-        .as_ref()
+/// `of`'s median / native median, to two places.
+fn ratio(of: &Stats, native: Option<&Stats>) -> Option<f64> {
+    native
         .filter(|n| n.median > 0.0)
-        .map(|n| (wasm.median / n.median * 100.0).round() / 100.0);
+        .map(|n| (of.median / n.median * 100.0).round() / 100.0)
+}
+
+fn row(scenario: &str, mode: &str, wasm: Stats, native: Option<Stats>, node: Option<Stats>) -> Row {
     Row {
         scenario: scenario.into(),
         mode: mode.into(),
+        ratio: ratio(&wasm, native.as_ref()),
+        node_ratio: node.as_ref().and_then(|n| ratio(n, native.as_ref())),
         wasm,
         native,
-        ratio,
+        node,
     }
 }
 
@@ -232,15 +257,23 @@ pub fn run(
         let native_stats = time_runs(script, "native", setup.runs, &|| {
             Command::new(setup.native).args(&native_args)
         })?;
-        rows.push(row(script, fast_mode, wasm_stats, Some(native_stats)));
+        let node_stats = node_runs(setup, script, guest_dir, &args)?;
+        rows.push(row(
+            script,
+            fast_mode,
+            wasm_stats,
+            Some(native_stats),
+            node_stats,
+        ));
     }
 
     progress("start-up");
     let mut startup = common_args();
-    startup.extend(["-r".to_string(), String::new()]);
+    startup.extend(["-r".to_string(), STARTUP_CODE.to_string()]);
     let native_startup = time_runs("start-up", "native", setup.runs, &|| {
         Command::new(setup.native).args(&startup)
     })?;
+    let node_startup = node_runs(setup, "start-up", guest_dir, &startup)?;
     let mut modes: Vec<(&str, Vec<String>, &Path)> = Vec::new();
     match setup.runtime.kind {
         Kind::Wasmtime => {
@@ -278,35 +311,72 @@ pub fn run(
             wasm(runtime_args.clone(), module, startup.clone())
         })?;
         rows.push(row(
-            "start-up (-r '')",
+            &format!("start-up (-r '{STARTUP_CODE}')"),
             mode,
             stats,
             Some(native_startup.clone()),
+            node_startup.clone(),
         ));
     }
     Ok((rows, notes))
 }
 
+/// The Node column's runs of one command line, when there is a Node column.
+fn node_runs(
+    setup: &Setup<'_>,
+    scenario: &str,
+    guest_dir: &str,
+    args: &[String],
+) -> Result<Option<Stats>, BenchError> {
+    let Some(node) = setup.node else {
+        return Ok(None);
+    };
+    time_runs(scenario, "node", setup.runs, &|| {
+        node.command(setup.scripts, guest_dir, args)
+    })
+    .map(Some)
+}
+
 /// The report as a Markdown table.
 pub fn markdown(report: &Report) -> String {
-    let stats = |s: &Stats| format!("{:.3} / {:.3} / {:.3}", s.min, s.median, s.max);
+    let stats = |s: Option<&Stats>| {
+        s.map(|s| format!("{:.3} / {:.3} / {:.3}", s.min, s.median, s.max))
+            .unwrap_or_else(|| "-".into())
+    };
+    let times = |r: Option<f64>| r.map(|r| format!("{r:.2}x")).unwrap_or_else(|| "-".into());
     let mut out = format!(
-        "{} on {} ({}), {} run(s) each; native: {}\n\n",
+        "{} on {} ({}), {} run(s) each; native: {}\n",
         report.recipe, report.runtime, report.runtime_version, report.runs, report.native
     );
-    out.push_str("| scenario | wasm mode | wasm s (min / median / max) | native s (min / median / max) | wasm / native |\n");
-    out.push_str("| --- | --- | --- | --- | --- |\n");
+    if let Some(node) = &report.node {
+        out.push_str(&format!("node: {node}\n"));
+    }
+    out.push_str("\n| scenario | wasm mode | wasm s (min / median / max) | native s (min / median / max) | wasm / native |");
+    if report.node.is_some() {
+        out.push_str(" node s (min / median / max) | node / native |");
+    }
+    out.push_str("\n| --- | --- | --- | --- | --- |");
+    if report.node.is_some() {
+        out.push_str(" --- | --- |");
+    }
+    out.push('\n');
     for row in &report.rows {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} |",
             row.scenario,
             row.mode,
-            stats(&row.wasm),
-            row.native.as_ref().map(stats).unwrap_or_else(|| "-".into()),
-            row.ratio
-                .map(|r| format!("{r:.2}x"))
-                .unwrap_or_else(|| "-".into()),
+            stats(Some(&row.wasm)),
+            stats(row.native.as_ref()),
+            times(row.ratio),
         ));
+        if report.node.is_some() {
+            out.push_str(&format!(
+                " {} | {} |",
+                stats(row.node.as_ref()),
+                times(row.node_ratio)
+            ));
+        }
+        out.push('\n');
     }
     for note in &report.notes {
         out.push_str(&format!("\nnote: {note}\n"));
@@ -335,23 +405,77 @@ mod tests {
             "precompiled",
             Stats::new(vec![3.0, 2.8, 2.9]),
             Some(Stats::new(vec![0.6, 0.59, 0.61])),
+            None,
         );
         assert_eq!(r.ratio, Some(4.83));
+        assert_eq!(r.node_ratio, None);
         let report = Report {
             recipe: "php/php-8.2.32".into(),
             runtime: "wasmtime".into(),
             runtime_version: "wasmtime 49".into(),
             artifact_sha256: "00".into(),
             native: "PHP 8.2".into(),
+            node: None,
             runs: 3,
             rows: vec![r],
             notes: vec!["x".into()],
         };
         let table = markdown(&report);
         assert!(
-            table.contains("| bench.php | precompiled | 2.800 / 2.900 / 3.000 | 0.590 / 0.600 / 0.610 | 4.83x |"),
+            table.contains("| bench.php | precompiled | 2.800 / 2.900 / 3.000 | 0.590 / 0.600 / 0.610 | 4.83x |\n"),
             "{table}"
         );
+        assert!(!table.contains("node"), "no Node column: {table}");
         assert!(table.contains("note: x"));
+    }
+
+    #[test]
+    fn the_node_column_is_a_third_one_with_its_own_ratio() {
+        let native = Stats::new(vec![0.5, 0.5, 0.5]);
+        let bench = row(
+            "bench.php",
+            "precompiled",
+            Stats::new(vec![1.5]),
+            Some(native.clone()),
+            Some(Stats::new(vec![2.0, 3.0, 2.5])),
+        );
+        assert_eq!((bench.ratio, bench.node_ratio), (Some(3.0), Some(5.0)));
+        let startup = row(
+            "start-up (-r ';')",
+            "cache off",
+            Stats::new(vec![1.0]),
+            Some(native),
+            None,
+        );
+        let report = Report {
+            recipe: "php/php-7.4.33".into(),
+            runtime: "wasmtime".into(),
+            runtime_version: "wasmtime 49".into(),
+            artifact_sha256: "00".into(),
+            native: "PHP 8.2".into(),
+            node: Some("PHP 7.4.33 on @php-wasm/node 3.1.54".into()),
+            runs: 3,
+            rows: vec![bench, startup],
+            notes: Vec::new(),
+        };
+        let table = markdown(&report);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(
+            lines.contains(&"node: PHP 7.4.33 on @php-wasm/node 3.1.54"),
+            "{table}"
+        );
+        assert!(lines.contains(&"| scenario | wasm mode | wasm s (min / median / max) | native s (min / median / max) | wasm / native | node s (min / median / max) | node / native |"), "{table}");
+        assert!(
+            lines.contains(&"| --- | --- | --- | --- | --- | --- | --- |"),
+            "{table}"
+        );
+        assert!(lines.contains(&"| bench.php | precompiled | 1.500 / 1.500 / 1.500 | 0.500 / 0.500 / 0.500 | 3.00x | 2.000 / 2.500 / 3.000 | 5.00x |"), "{table}");
+        assert!(lines.contains(&"| start-up (-r ';') | cache off | 1.000 / 1.000 / 1.000 | 0.500 / 0.500 / 0.500 | 2.00x | - | - |"), "{table}");
+
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["node"], "PHP 7.4.33 on @php-wasm/node 3.1.54");
+        assert_eq!(json["rows"][0]["node"]["median"], 2.5);
+        assert_eq!(json["rows"][0]["node_ratio"], 5.0);
+        assert!(json["rows"][1]["node"].is_null());
     }
 }

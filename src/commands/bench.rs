@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 
 use super::Session;
-use crate::bench::{self, Report, Setup};
+use crate::bench::{self, Report, Setup, node};
 use crate::cli::BenchArgs;
 use crate::reporter::Reporter;
 use crate::runtime::{Kind, Runtime, precompile};
@@ -40,6 +40,25 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
     std::fs::create_dir_all(&work)
         .with_context(|| format!("cannot create `{}`", work.display()))?;
     let _lock = source::lock_exclusive(&work.join(".lock"))?;
+    // The Node column, where Node and @php-wasm/node are there (first: a wrong
+    // WLMAKE_PHP_WASM_NODE stops before the minutes of source and precompile steps).
+    session.reporter.step("node");
+    let mut notes = Vec::new();
+    let php_wasm_node = match node::find(
+        std::env::var_os(crate::env_vars::WLMAKE_PHP_WASM_NODE),
+        &recipe.version,
+        session.cache()?.root(),
+        &work,
+    )
+    .map_err(bench::BenchError::from)?
+    {
+        node::Found::Ready(found) => Some(found),
+        node::Found::Absent(reason) => {
+            notes.push(format!("no Node column: {reason}"));
+            None
+        }
+    };
+
     session.reporter.step("source");
     let tree = work.join("src");
     source::prepare(
@@ -70,9 +89,11 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
         precompiled: precompiled.as_deref(),
         native: &native.binary,
         scripts: &tree.join("Zend"),
+        node: php_wasm_node.as_deref(),
         runs: args.runs as usize,
     };
-    let (rows, mut notes) = bench::run(&setup, &|name| session.reporter.step(name))?;
+    let (rows, run_notes) = bench::run(&setup, &|name| session.reporter.step(name))?;
+    notes.extend(run_notes);
     if args.target.runtime == Kind::Wasmedge && !args.aot {
         notes.push("WasmEdge ran its interpreter; --aot measures its AOT form too".into());
     }
@@ -82,6 +103,7 @@ pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
         runtime_version: runtime.version.clone(),
         artifact_sha256: artifact.sha256.clone(),
         native: format!("PHP {} ({})", native.version, native.binary.display()),
+        node: php_wasm_node.as_ref().map(|n| n.describe()),
         runs: args.runs as usize,
         rows,
         notes,
