@@ -219,6 +219,7 @@ fn sigterm_stops_the_driver_and_every_runtime_process() {
     .unwrap();
     ensure_built(PHP_82);
     let suite = work.path().join("suite");
+    let stderr_path = work.path().join("stderr.txt");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("wlmake"))
         .env("WLMAKE_WORK_DIR", work.path())
         .args([
@@ -234,7 +235,9 @@ fn sigterm_stops_the_driver_and_every_runtime_process() {
         .arg(tests.path())
         .args(["--timeout", "600"])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        // A file, not a pipe: a leftover runtime holding the pipe would delay the check
+        // below until it ends.
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
         .unwrap();
     // Killed on every path out of this test, also when an assertion fails.
@@ -263,9 +266,9 @@ fn sigterm_stops_the_driver_and_every_runtime_process() {
     }
     // SAFETY: signals our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    let status = child.wait().unwrap();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    assert_eq!(status.code(), Some(143), "{stderr}");
     assert!(stderr.contains("SIGTERM received"), "{stderr}");
     let left = processes_mentioning(&suite.display().to_string());
     assert!(left.is_empty(), "processes left running: {left:#?}");
