@@ -79,6 +79,8 @@ pub enum LibraryError {
         file: PathBuf,
         prefix: PathBuf,
     },
+    #[error("library `{id}`: its source has no configure script `{script}`")]
+    NoConfigureScript { id: RecipeId, script: String },
     #[error("library `{id}` depends on `{dep}`, which is not a [library] recipe")]
     NotALibrary { id: RecipeId, dep: RecipeId },
     #[error("library `{id}`: {what} `{}`", path.display())]
@@ -101,6 +103,9 @@ impl LibraryError {
             ),
             Self::NotRelocatable { .. } => Some(
                 "a .pc file must describe its prefix through `prefix=`: write the other paths relative to it (`${prefix}/lib`), with a patch under patches/lib/ if the library's template does not".into(),
+            ),
+            Self::NoConfigureScript { .. } => Some(
+                "name the source's configure script in [build] configure-script (a path inside the source tree, e.g. \"Configure\"), or use system = \"make\"".into(),
             ),
             Self::NotALibrary { .. } => Some(
                 "a library's dependencies must be [library] recipes too: they are found by prefix".into(),
@@ -549,8 +554,16 @@ fn build_in_checkout(
                 }
             }
             if system == "autotools" || system == "configure" {
+                let script = recipe.build.configure_script();
+                if !tree.join(script).is_file() {
+                    return Err(LibraryError::NoConfigureScript {
+                        id: recipe.id.clone(),
+                        script: script.to_string(),
+                    }
+                    .into());
+                }
                 let mut configure =
-                    Command::new(tree.join("configure").display().to_string()).dir(&tree);
+                    Command::new(tree.join(script).display().to_string()).dir(&tree);
                 if system == "autotools" {
                     configure = configure.arg(format!("--host={}", env.toolchain.target));
                 }

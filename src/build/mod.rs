@@ -451,16 +451,21 @@ fn base_command(
 
 fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result<()> {
     let env = toolchain_env(&ctx.toolchain, &settings.env);
-    let script = tree.join("configure");
+    let name = ctx.recipe.build.configure_script();
+    let script = tree.join(name);
     if !script.is_file() {
-        bail!("`{}` has no configure script", tree.display());
+        bail!("`{}` has no configure script `{name}`", tree.display());
     }
     // `./configure`, not its absolute path: PHP records the command line it ran (`$0`).
     // Started through `sh` from the step's PATH: a program named by a relative path is
     // not found by the spawn when the step runs without the `unshare` wrapper (inside a
-    // container, where namespaces are not permitted).
-    base_command(ctx, "sh", tree, &env)
-        .arg("./configure")
+    // container, where namespaces are not permitted). A script the recipe names
+    // (`configure-script`) may be in another language: it runs by its own path.
+    let command = match ctx.recipe.build.configure_script {
+        None => base_command(ctx, "sh", tree, &env).arg("./configure"),
+        Some(_) => base_command(ctx, &script.display().to_string(), tree, &env),
+    };
+    command
         .arg(format!("--host={}", ctx.toolchain.target))
         .args(&settings.configure_args)
         .run_logged(&ctx.log("configure"))?;

@@ -83,6 +83,9 @@ pub fn show(session: &Session, args: &ShowArgs) -> Result<()> {
     }
     let build = &recipe.build;
     println!("build:     {}", build.system);
+    if let Some(script) = &build.configure_script {
+        println!("  configure-script {script}");
+    }
     for (name, value) in &build.env {
         println!("  env {name}={value}");
     }

@@ -251,8 +251,20 @@ pub struct BuildSpec {
     /// A `CONFIG_SITE` file (relative to the repository) given to configure: answers for
     /// probes a cross build cannot run. Its content is part of the build's identity.
     pub config_site: Option<String>,
+    /// The configure script of `autotools` and `configure` builds, relative to the source
+    /// tree, when it is not `configure` (OpenSSL's perl `Configure`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configure_script: Option<String>,
     /// Per-runtime additions, appended to the common settings.
     pub runtime: BTreeMap<Kind, BuildOverride>,
+}
+
+impl BuildSpec {
+    /// The configure script's path inside the source tree (`configure` unless the recipe
+    /// names another).
+    pub fn configure_script(&self) -> &str {
+        self.configure_script.as_deref().unwrap_or("configure")
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

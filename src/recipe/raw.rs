@@ -169,6 +169,7 @@ pub struct RawBuild {
     #[serde(default)]
     pub requires: BTreeMap<String, String>,
     pub config_site: Option<String>,
+    pub configure_script: Option<String>,
     #[serde(default)]
     pub runtime: BTreeMap<String, RawBuildOverride>,
 }

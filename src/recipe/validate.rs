@@ -956,6 +956,22 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[Kind]) -> BuildS
             );
         }
     }
+    if let Some(script) = &raw.configure_script {
+        let path = [N("build"), N("configure-script")];
+        if system != "autotools" && system != "configure" {
+            c.hint(
+                &path,
+                format!("configure-script with build system `{system}`, which runs no configure script"),
+                "configure-script names the script of `autotools` and `configure` builds; remove it or change the system",
+            );
+        } else if script.is_empty() || Path::new(script).is_absolute() || script.contains("..") {
+            c.hint(
+                &path,
+                format!("configure-script `{script}` is not a path inside the source tree"),
+                "give a relative path without `..`, such as \"Configure\"",
+            );
+        }
+    }
     let mut runtime = BTreeMap::new();
     for (name, over) in &raw.runtime {
         let base = [N("build"), N("runtime"), N(name)];
@@ -996,6 +1012,7 @@ fn check_build(c: &mut Checker<'_>, raw: &RawBuild, runtimes: &[Kind]) -> BuildS
         count_warnings: raw.count_warnings.clone(),
         requires: raw.requires.clone(),
         config_site: raw.config_site.clone(),
+        configure_script: raw.configure_script.clone(),
         runtime,
     }
 }
@@ -1289,6 +1306,45 @@ pkg-config = ["zlib"]
         let library = recipe.library.unwrap();
         assert_eq!(library.install_targets, ["install"]);
         assert_eq!(recipe.build.system, "configure");
+    }
+
+    #[test]
+    fn configure_script_names_a_script_in_the_tree_of_a_configure_build() {
+        let with = |system: &str, script: &str| {
+            DEBIAN_ONLY.replace(
+                "system = \"configure\"\n",
+                &format!("system = \"{system}\"\nconfigure-script = \"{script}\"\n"),
+            )
+        };
+        let recipe = parse_lib(&with("configure", "Configure")).unwrap();
+        assert_eq!(recipe.build.configure_script(), "Configure");
+        assert_eq!(
+            parse_lib(DEBIAN_ONLY).unwrap().build.configure_script(),
+            "configure"
+        );
+        assert!(parse_lib(&with("autotools", "build-aux/configure")).is_ok());
+
+        let text = with("cmake", "Configure");
+        let found = parse_lib(&text).unwrap_err();
+        assert_eq!(found.len(), 1, "{found:?}");
+        let rendered = found[0].to_string();
+        assert!(
+            rendered.starts_with(
+                "recipes/lib/z-1.0.toml:15:20: configure-script with build system `cmake`"
+            ),
+            "{rendered}"
+        );
+        assert!(found[0].hint.is_some(), "{found:?}");
+        for bad in ["/usr/bin/Configure", "../Configure", ""] {
+            let found = parse_lib(&with("configure", bad)).unwrap_err();
+            let rendered = found[0].to_string();
+            assert!(
+                rendered.contains(&format!(
+                    "configure-script `{bad}` is not a path inside the source tree"
+                )),
+                "{rendered}"
+            );
+        }
     }
 
     #[test]

@@ -106,22 +106,13 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-        std::fs::create_dir_all(root.join("recipes/lib")).unwrap();
-        std::fs::copy(repo.join(ZLIB_RECIPE), root.join(ZLIB_RECIPE)).unwrap();
+        let fixture = Self {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let root = fixture.root();
+        fixture.copy_from_repository(ZLIB_RECIPE);
         // The import tables every build checks its artifacts against.
-        for entry in std::fs::read_dir(repo.join("runtimes")).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_file() {
-                let name = path.file_name().unwrap();
-                write(
-                    &root.join("runtimes").join(name),
-                    &std::fs::read_to_string(&path).unwrap(),
-                );
-            }
-        }
+        fixture.copy_from_repository("runtimes");
         write(&root.join("recipes/c/zround-1.0.toml"), ROUND_TRIP_RECIPE);
         write(&root.join("upstream/zround/Makefile"), ROUND_TRIP_MAKEFILE);
         write(&root.join("upstream/zround/zround.c"), ROUND_TRIP_C);
@@ -135,7 +126,7 @@ impl Fixture {
             &root.join("upstream/leak/probe.c"),
             "#include <zlib.h>\nint probe(void) { return Z_OK; }\n",
         );
-        Self { dir }
+        fixture
     }
 
     fn root(&self) -> &Path {
@@ -160,6 +151,54 @@ impl Fixture {
             .env("PKG_CONFIG_SYSROOT_DIR", "/")
             .timeout(std::time::Duration::from_secs(600));
         command
+    }
+
+    /// Copies a file of the repository, or every file of a folder, into the fixture.
+    fn copy_from_repository(&self, path: &str) {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        let files: Vec<PathBuf> = if from.is_dir() {
+            std::fs::read_dir(&from)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.is_file())
+                .collect()
+        } else {
+            vec![from.clone()]
+        };
+        for file in files {
+            let relative = file.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+            std::fs::create_dir_all(self.root().join(relative).parent().unwrap()).unwrap();
+            std::fs::copy(&file, self.root().join(relative)).unwrap();
+        }
+    }
+
+    /// The wasmtime build's manifest of `recipe`.
+    fn manifest(&self, recipe: &str) -> serde_json::Value {
+        let path = self
+            .root()
+            .join("build-output")
+            .join(recipe)
+            .join("wasmtime/manifest.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// `wlmake test RECIPE --runtime wasmtime` (with `cache` as the cache folder when
+    /// given) passes.
+    fn assert_smoke_tests_pass(&self, recipe: &str, cache: Option<&Path>) {
+        let mut command = self.wlmake();
+        if let Some(cache) = cache {
+            command.env("WLMAKE_CACHE_DIR", cache);
+        }
+        let out = command
+            .args(["test", recipe, "--runtime", "wasmtime"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "smoke tests of {recipe} failed: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
     }
 
     fn library_dirs(&self, name: &str) -> Vec<String> {
@@ -224,32 +263,14 @@ fn zlib_builds_once_and_links_through_restricted_pkg_config() {
         .unwrap();
 
     // The manifest lists the library with its identity.
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            fixture
-                .root()
-                .join("build-output/c/zround-1.0/wasmtime/manifest.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let manifest = fixture.manifest("c/zround-1.0");
     let deps = manifest["dependencies"].as_array().unwrap();
     assert_eq!(deps.len(), 1, "{deps:?}");
     assert_eq!(deps[0]["id"], "lib/zlib-1.2.13");
     assert!(deps[0]["identity"].as_str().unwrap().starts_with(&dirs[0]));
 
     // The program runs on the real Wasmtime: compress, uncompress, compare.
-    let out = fixture
-        .wlmake()
-        .args(["test", "c/zround-1.0", "--runtime", "wasmtime"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "smoke test failed: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    fixture.assert_smoke_tests_pass("c/zround-1.0", None);
 
     // A forced rebuild of the program, and a build for the other runtime, reuse the
     // library: same folder, untouched stamp.
@@ -344,15 +365,7 @@ fn a_library_in_the_build_store_serves_another_checkout() {
     assert!(pc.contains("prefix=${pcfiledir}/../..\n"), "{pc}");
     assert!(!pc.contains(&first.root().display().to_string()), "{pc}");
     let identity = entry.file_name().unwrap().to_string_lossy().into_owned();
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            first
-                .root()
-                .join("build-output/c/zround-1.0/wasmtime/manifest.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let manifest = first.manifest("c/zround-1.0");
     assert_eq!(manifest["dependencies"][0]["identity"], identity.as_str());
 
     // Another checkout with the same store: the library is not built again, the program
@@ -361,18 +374,7 @@ fn a_library_in_the_build_store_serves_another_checkout() {
     let log = build(&second);
     assert!(!log.contains("library lib/zlib"), "{log}");
     assert!(!second.root().join("work/lib/zlib").exists());
-    let out = second
-        .wlmake()
-        .env("WLMAKE_CACHE_DIR", cache.path())
-        .args(["test", "c/zround-1.0", "--runtime", "wasmtime"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    second.assert_smoke_tests_pass("c/zround-1.0", Some(cache.path()));
 
     // A damaged entry is removed and the library rebuilt (the store never serves bytes
     // that do not match their entry.json).
@@ -607,9 +609,7 @@ path = "pngapp.wasm"
 #[test]
 fn graph_prints_a_tree_and_dot_with_identities() {
     let fixture = Fixture::new();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let png = "recipes/lib/libpng-1.6.39.toml";
-    std::fs::copy(repo.join(png), fixture.root().join(png)).unwrap();
+    fixture.copy_from_repository("recipes/lib/libpng-1.6.39.toml");
     write(
         &fixture.root().join("recipes/c/pngapp-1.0.toml"),
         GRAPH_RECIPE,
@@ -775,4 +775,203 @@ fn independent_libraries_build_at_the_same_time() {
             .join("prefix");
         assert!(prefix.join(format!("lib/lib{name}.a")).is_file());
     }
+}
+
+const OPENSSL_RECIPE: &str = "recipes/lib/openssl-3.0.20.toml";
+const OPENSSL_PATCHES: &str = "patches/lib/openssl/3.0.20";
+
+/// The version and the recorded compiler line, SHA-256 of "abc" (FIPS 180-2's example),
+/// AES-256-GCM against a known answer (the GCM specification's test case 14: zero key,
+/// IV and block) and a round trip with a tampered tag refused, and RAND_bytes from the
+/// runtime's entropy.
+const OPENSSL_CHECK_C: &str = r#"#include <stdio.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+static void hex(const char *label, const unsigned char *bytes, int len) {
+    printf("%s ", label);
+    for (int i = 0; i < len; i++) printf("%02x", bytes[i]);
+    printf("\n");
+}
+
+/* Returns the ciphertext length, or -1. */
+static int gcm(int encrypt, const unsigned char *key, const unsigned char *iv,
+               const unsigned char *in, int len, unsigned char *out, unsigned char *tag) {
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, total = -1;
+    if (ctx != NULL
+        && EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv, encrypt) == 1
+        && EVP_CipherUpdate(ctx, out, &n, in, len) == 1
+        && (encrypt || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1)) {
+        int m = 0;
+        if (EVP_CipherFinal_ex(ctx, out + n, &m) == 1
+            && (!encrypt || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1))
+            total = n + m;
+    }
+    EVP_CIPHER_CTX_free(ctx);
+    return total;
+}
+
+int main(void) {
+    unsigned char digest[32];
+    unsigned int digest_len = 0;
+    if (EVP_Digest("abc", 3, digest, &digest_len, EVP_sha256(), NULL) != 1) return 2;
+    printf("%s\n", OpenSSL_version(OPENSSL_VERSION));
+    /* The recorded compiler line names no folder of the build machine (reproducible). */
+    const char *cflags = OpenSSL_version(OPENSSL_CFLAGS);
+    printf("%s\n", strncmp(cflags, "compiler: ", 10) == 0 && strchr(cflags, '/') == NULL
+                       ? "compiler line without folders" : cflags);
+    hex("sha256(abc)", digest, (int)digest_len);
+
+    unsigned char key[32] = {0}, iv[12] = {0}, zero[16] = {0}, block[16], tag[16];
+    if (gcm(1, key, iv, zero, 16, block, tag) != 16) return 3;
+    hex("gcm-ciphertext", block, 16);
+    hex("gcm-tag", tag, 16);
+
+    const char *text = "WebAssembly on WASI, encrypted with AES-256-GCM";
+    int len = (int)strlen(text);
+    unsigned char sealed[64], opened[64], sealed_tag[16];
+    if (RAND_bytes(key, sizeof key) != 1 || RAND_bytes(iv, sizeof iv) != 1) return 4;
+    if (gcm(1, key, iv, (const unsigned char *)text, len, sealed, sealed_tag) != len) return 5;
+    if (memcmp(sealed, text, len) == 0) return 6;
+    if (gcm(0, key, iv, sealed, len, opened, sealed_tag) != len) return 7;
+    if (memcmp(opened, text, len) != 0) return 8;
+    sealed_tag[0] ^= 1;
+    if (gcm(0, key, iv, sealed, len, opened, sealed_tag) != -1) return 9;
+    printf("gcm round trip: %d bytes, tampered tag refused\n", len);
+
+    unsigned char first[32], second[32], none[32] = {0};
+    if (RAND_bytes(first, 32) != 1 || RAND_bytes(second, 32) != 1) return 10;
+    if (memcmp(first, second, 32) == 0 || memcmp(first, none, 32) == 0) return 11;
+    printf("rand: 2 x 32 bytes, different\n");
+    return 0;
+}
+"#;
+
+/// pkg-config finds libcrypto in the dependency's prefix; the program links what the
+/// recipe's comment says programs need.
+const OPENSSL_CHECK_MAKEFILE: &str = "\
+all: sslcheck.wasm
+
+sslcheck.wasm: sslcheck.c
+\ttest \"$$(pkg-config --modversion libcrypto)\" = 3.0.20
+\t$(CC) -O2 $$(pkg-config --cflags libcrypto) sslcheck.c \
+$$(pkg-config --libs --static libcrypto) -lwasi-emulated-getpid -o sslcheck.wasm
+";
+
+const OPENSSL_CHECK_RECIPE: &str = r#"
+[package]
+language = "c"
+name = "sslcheck"
+version = "1.0"
+runtimes = ["wasmtime"]
+
+[source]
+path = "upstream/sslcheck"
+
+[build]
+system = "make"
+depends = ["lib/openssl-3.0.20"]
+make-vars = ["CC={cc}"]
+
+[[artifact]]
+name = "sslcheck"
+path = "sslcheck.wasm"
+
+[[test]]
+name = "crypto"
+artifact = "sslcheck"
+expect-stdout = """
+OpenSSL 3.0.20 7 Apr 2026
+compiler line without folders
+sha256(abc) ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+gcm-ciphertext cea7403d4d606b6e074ec5d3baf39d18
+gcm-tag d0d1c8a799996bf0265b98b5d48ab919
+gcm round trip: 47 bytes, tampered tag refused
+rand: 2 x 32 bytes, different
+"""
+"#;
+
+impl Fixture {
+    /// The real OpenSSL recipe and its patches, and a program that needs it.
+    fn with_openssl(self) -> Self {
+        self.copy_from_repository(OPENSSL_RECIPE);
+        self.copy_from_repository(OPENSSL_PATCHES);
+        let root = self.root();
+        write(
+            &root.join("recipes/c/sslcheck-1.0.toml"),
+            OPENSSL_CHECK_RECIPE,
+        );
+        write(
+            &root.join("upstream/sslcheck/Makefile"),
+            OPENSSL_CHECK_MAKEFILE,
+        );
+        write(&root.join("upstream/sslcheck/sslcheck.c"), OPENSSL_CHECK_C);
+        self
+    }
+}
+
+/// OpenSSL built from its recipe (or taken from the machine's build store: building it
+/// takes minutes, and its identity does not depend on the checkout), a program linked
+/// against the prefix through pkg-config, run on the real Wasmtime.
+#[test]
+fn openssl_hashes_encrypts_and_draws_random_bytes_on_wasmtime() {
+    let fixture = Fixture::new().with_openssl();
+    let out = fixture
+        .wlmake()
+        .timeout(std::time::Duration::from_secs(1800))
+        .args(["build", "c/sslcheck-1.0", "-j2", "--force"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "build failed: {}", text(&out.stderr));
+    let manifest = fixture.manifest("c/sslcheck-1.0");
+    assert_eq!(manifest["dependencies"][0]["id"], "lib/openssl-3.0.20");
+    fixture.assert_smoke_tests_pass("c/sslcheck-1.0", None);
+
+    // The graph shows the library under the program.
+    let out = fixture
+        .wlmake()
+        .args(["graph", "c/sslcheck-1.0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("lib/openssl-3.0.20 "),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// A recipe that maps `--with-openssl` to the library (as a PHP recipe's
+/// `[build.requires]` does) and uses the flag without depending on it fails lint at the
+/// flag; depending on the OpenSSL recipe satisfies it.
+#[test]
+fn with_openssl_without_the_library_fails_lint() {
+    let fixture = Fixture::new().with_openssl();
+    let app = |depends: &str| {
+        format!(
+            "[package]\nlanguage = \"c\"\nname = \"tlsapp\"\nversion = \"1.0\"\nruntimes = [\"wasmtime\"]\n\n\
+             [source]\npath = \"upstream/sslcheck\"\n\n[build]\ndepends = [{depends}]\n\
+             configure-args = [\"--with-openssl\"]\n\n[build.requires]\n\"--with-openssl\" = \"openssl\"\n\n\
+             [[artifact]]\nname = \"tlsapp\"\npath = \"tlsapp.wasm\"\n"
+        )
+    };
+    let file = fixture.root().join("recipes/c/tlsapp-1.0.toml");
+    write(&file, &app(""));
+    let out = fixture.wlmake().arg("lint").output().unwrap();
+    assert!(!out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "recipes/c/tlsapp-1.0.toml:12:19: `--with-openssl` needs library `openssl`, which is not among the dependencies for wasmtime"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: "), "{stderr}");
+
+    write(&file, &app("\"lib/openssl-3.0.20\""));
+    let out = fixture.wlmake().arg("lint").output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
