@@ -451,7 +451,7 @@ fn base_command(
 
 fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result<()> {
     let env = toolchain_env(&ctx.toolchain, &settings.env);
-    let name = ctx.recipe.build.configure_script();
+    let name = ctx.plan.recipe.build.configure_script();
     let script = tree.join(name);
     if !script.is_file() {
         bail!("`{}` has no configure script `{name}`", tree.display());
@@ -461,7 +461,7 @@ fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result
     // not found by the spawn when the step runs without the `unshare` wrapper (inside a
     // container, where namespaces are not permitted). A script the recipe names
     // (`configure-script`) may be in another language: it runs by its own path.
-    let command = match ctx.recipe.build.configure_script {
+    let command = match ctx.plan.recipe.build.configure_script {
         None => base_command(ctx, "sh", tree, &env).arg("./configure"),
         Some(_) => base_command(ctx, &script.display().to_string(), tree, &env),
     };
