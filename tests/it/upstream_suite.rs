@@ -170,9 +170,8 @@ fn a_test_that_runs_forever_is_stopped_at_the_limit_and_leaves_no_runtime_proces
     assert!(left.is_empty(), "runtime processes left running: {left:#?}");
 }
 
-#[test]
-fn the_overall_limit_stops_the_driver_and_every_runtime_process() {
-    let work = tempfile::tempdir().unwrap();
+/// A folder with one test that never ends (PHP 8.2.32 for wasmtime built).
+fn forever_test() -> tempfile::TempDir {
     let tests = tempfile::tempdir().unwrap();
     std::fs::write(
         tests.path().join("forever.phpt"),
@@ -180,21 +179,37 @@ fn the_overall_limit_stops_the_driver_and_every_runtime_process() {
     )
     .unwrap();
     ensure_built(PHP_82);
+    tests
+}
+
+/// `wlmake test` arguments that run the folder of [`forever_test`] as the suite.
+fn forever_args(tests: &Path) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = [
+        "-q",
+        "test",
+        PHP_82,
+        "--runtime",
+        "wasmtime",
+        "--suite",
+        "upstream",
+        "--only",
+    ]
+    .iter()
+    .map(Into::into)
+    .collect();
+    args.push(tests.into());
+    args.extend(["--timeout", "600"].iter().map(Into::into));
+    args
+}
+
+#[test]
+fn the_overall_limit_stops_the_driver_and_every_runtime_process() {
+    let work = tempfile::tempdir().unwrap();
+    let tests = forever_test();
     let out = wlmake()
         .env("WLMAKE_WORK_DIR", work.path())
         .env("WLMAKE_SUITE_TIME_LIMIT", "8")
-        .args([
-            "-q",
-            "test",
-            PHP_82,
-            "--runtime",
-            "wasmtime",
-            "--suite",
-            "upstream",
-        ])
-        .arg("--only")
-        .arg(tests.path())
-        .args(["--timeout", "600"])
+        .args(forever_args(tests.path()))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -211,29 +226,12 @@ fn the_overall_limit_stops_the_driver_and_every_runtime_process() {
 #[test]
 fn sigterm_stops_the_driver_and_every_runtime_process() {
     let work = tempfile::tempdir().unwrap();
-    let tests = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tests.path().join("forever.phpt"),
-        "--TEST--\nRuns forever\n--FILE--\n<?php\nwhile (true) {}\n--EXPECT--\nnever\n",
-    )
-    .unwrap();
-    ensure_built(PHP_82);
+    let tests = forever_test();
     let suite = work.path().join("suite");
     let stderr_path = work.path().join("stderr.txt");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("wlmake"))
         .env("WLMAKE_WORK_DIR", work.path())
-        .args([
-            "-q",
-            "test",
-            PHP_82,
-            "--runtime",
-            "wasmtime",
-            "--suite",
-            "upstream",
-        ])
-        .arg("--only")
-        .arg(tests.path())
-        .args(["--timeout", "600"])
+        .args(forever_args(tests.path()))
         .stdout(std::process::Stdio::null())
         // A file, not a pipe: a leftover runtime holding the pipe would delay the check
         // below until it ends.
