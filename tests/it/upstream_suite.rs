@@ -37,20 +37,23 @@ fn ensure_built(recipe: &str) {
     );
 }
 
+/// `wlmake -q test PHP_82 --runtime wasmtime --suite upstream`, before the run's own arguments.
+const SUITE_82: [&str; 7] = [
+    "-q",
+    "test",
+    PHP_82,
+    "--runtime",
+    "wasmtime",
+    "--suite",
+    "upstream",
+];
+
 /// `wlmake -q test PHP_82 --suite upstream ARGS` with `work` as the work folder.
 fn upstream(work: &Path, args: &[&str]) -> (Output, String) {
     ensure_built(PHP_82);
     let out = wlmake()
         .env("WLMAKE_WORK_DIR", work)
-        .args([
-            "-q",
-            "test",
-            PHP_82,
-            "--runtime",
-            "wasmtime",
-            "--suite",
-            "upstream",
-        ])
+        .args(SUITE_82)
         .args(args)
         .output()
         .unwrap();
@@ -184,19 +187,8 @@ fn forever_test() -> tempfile::TempDir {
 
 /// `wlmake test` arguments that run the folder of [`forever_test`] as the suite.
 fn forever_args(tests: &Path) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> = [
-        "-q",
-        "test",
-        PHP_82,
-        "--runtime",
-        "wasmtime",
-        "--suite",
-        "upstream",
-        "--only",
-    ]
-    .iter()
-    .map(Into::into)
-    .collect();
+    let mut args: Vec<std::ffi::OsString> = SUITE_82.iter().map(Into::into).collect();
+    args.push("--only".into());
     args.push(tests.into());
     args.extend(["--timeout", "600"].iter().map(Into::into));
     args
