@@ -488,13 +488,14 @@ fn build_in_checkout(
             source: Box::new(source),
         })
     };
-    let make = |targets: &[String]| {
+    let make_with = |jobs: usize, targets: &[String]| {
         Command::new("make")
             .dir(&tree)
             .arg(format!("-j{jobs}"))
             .args(&settings.make_vars)
             .args(targets)
     };
+    let make = |targets: &[String]| make_with(jobs, targets);
     let library = recipe.library.as_ref().expect("a library recipe");
     match recipe.build.system.as_str() {
         "cmake" => {
@@ -575,7 +576,9 @@ fn build_in_checkout(
                 )?;
             }
             step("make", make(&settings.make_targets))?;
-            step("install", make(&library.install_targets))?;
+            // One job: install targets run in the order the recipe lists them (libpng's
+            // link targets, run beside the library's install, found no lib/ folder yet).
+            step("install", make_with(1, &library.install_targets))?;
         }
     }
     check_prefix(recipe, &prefix)?;
