@@ -58,6 +58,9 @@ pid_t wait(int *status) { (void)status; errno = ECHILD; return -1; }
 pid_t waitpid(pid_t pid, int *status, int options) { (void)pid; (void)status; (void)options; errno = ECHILD; return -1; }
 
 FILE *popen(const char *command, const char *mode) { (void)command; (void)mode; FAIL(NULL); }
+/* wasi-libc declares tmpfile() and defines none (no temporary folder is known to it):
+ * callers take their fallback (libgd writes BMP uncompressed). */
+FILE *tmpfile(void) { FAIL(NULL); }
 int pclose(FILE *stream) { (void)stream; FAIL(-1); }
 
 WEAK int socket(int domain, int type, int protocol) { (void)domain; (void)type; (void)protocol; FAIL(-1); }
