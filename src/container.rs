@@ -57,6 +57,10 @@ pub enum ContainerError {
     BadMountPath(PathBuf),
     #[error("cannot read the calling user's id")]
     UserIds(#[source] ProcessError),
+    #[error("unknown container engine `{0}`")]
+    UnknownEngine(String),
+    #[error("cannot create `{}`", .0.display())]
+    Folder(PathBuf, #[source] std::io::Error),
 }
 
 impl ContainerError {
@@ -74,7 +78,7 @@ impl ContainerError {
                 "build it from the repository root: {engine} build -f docker/Dockerfile.distro -t {image} .  (or pull it if it lives in a registry)"
             ),
             Self::BadMountPath(_) => "move the folder to a path without `:`".into(),
-            Self::UserIds(_) => return None,
+            Self::UserIds(_) | Self::UnknownEngine(_) | Self::Folder(..) => return None,
         })
     }
 }
@@ -358,6 +362,63 @@ pub fn user_ids() -> Result<(u32, u32), ContainerError> {
         })
     };
     Ok((read("-u")?, read("-g")?))
+}
+
+/// What a container build needs from this machine: the engine that works (with its
+/// settings), the builder image's id in its store, and the calling user's ids.
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub engine: Engine,
+    pub settings: EngineSettings,
+    pub image_id: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl Host {
+    /// `wanted` (`docker`, `podman`) when it works here, else (no preference) the first
+    /// engine that does; `image` must be in its store.
+    pub fn find(wanted: Option<&str>, image: &str) -> Result<Self, ContainerError> {
+        let wanted = match wanted {
+            Some(name) => Some(
+                Engine::parse(name).ok_or_else(|| ContainerError::UnknownEngine(name.into()))?,
+            ),
+            None => None,
+        };
+        let (engine, settings) = find_engine(wanted)?;
+        let image_id = image_id(engine, &settings, image)?;
+        let (uid, gid) = user_ids()?;
+        Ok(Self {
+            engine,
+            settings,
+            image_id,
+            uid,
+            gid,
+        })
+    }
+
+    /// The image id as 12 hex digits: `sha256:0123456789ab...` (Docker) or
+    /// `0123456789ab...` (Podman).
+    pub fn short_image_id(&self) -> &str {
+        let hex = self
+            .image_id
+            .strip_prefix("sha256:")
+            .unwrap_or(&self.image_id);
+        hex.get(..12).unwrap_or(hex)
+    }
+}
+
+/// The folder a variable (`WLMAKE_OUTPUT_DIR`, `WLMAKE_WORK_DIR`) names, made absolute;
+/// None when it is not set. Made here, so that it belongs to the caller and not to the
+/// engine.
+pub fn caller_folder(variable: &str) -> Result<Option<PathBuf>, ContainerError> {
+    let Some(dir) = std::env::var_os(variable).filter(|d| !d.is_empty()) else {
+        return Ok(None);
+    };
+    let dir = PathBuf::from(dir);
+    let dir = std::path::absolute(&dir).map_err(|source| ContainerError::Folder(dir, source))?;
+    std::fs::create_dir_all(&dir).map_err(|source| ContainerError::Folder(dir.clone(), source))?;
+    Ok(Some(dir))
 }
 
 /// Everything the engine command line depends on.
