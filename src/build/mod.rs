@@ -52,8 +52,9 @@ pub struct CachePolicy {
 pub struct BuildContext<'a> {
     pub repo: &'a Repository,
     /// The recipe, runtime, profile, dependency graph and folders of the build.
-    pub plan: Plan,
-    pub toolchain: Toolchain,
+    pub plan: &'a Plan,
+    /// The plan's toolchain ([`Plan::toolchain`]).
+    pub toolchain: &'a Toolchain,
     pub cache: Cache,
     pub fetch_options: FetchOptions,
     pub jobs: usize,
@@ -254,7 +255,7 @@ fn resolve_dependency(
 fn library_env<'a>(ctx: &'a BuildContext<'_>, force: bool) -> library::LibraryEnv<'a> {
     library::LibraryEnv {
         repo: ctx.repo,
-        toolchain: &ctx.toolchain,
+        toolchain: ctx.toolchain,
         cache: &ctx.cache,
         fetch_options: &ctx.fetch_options,
         runtime: ctx.plan.runtime,
@@ -395,7 +396,7 @@ fn build_dependencies(
             source::prepare(&dep.source, &ctx.cache, &ctx.fetch_options, &dest, reporter)
                 .with_context(|| format!("preparing the source of `{}`", dep.id))?;
             let placeholders = Placeholders {
-                toolchain: &ctx.toolchain,
+                toolchain: ctx.toolchain,
                 src: &dest,
                 repo: ctx.repo.root(),
                 jobs: ctx.jobs,
@@ -450,7 +451,7 @@ fn base_command(
 }
 
 fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result<()> {
-    let env = toolchain_env(&ctx.toolchain, &settings.env);
+    let env = toolchain_env(ctx.toolchain, &settings.env);
     let name = ctx.plan.recipe.build.configure_script();
     let script = tree.join(name);
     if !script.is_file() {
@@ -473,7 +474,7 @@ fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result
 }
 
 fn make(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings, log: &Path) -> Result<()> {
-    let env = toolchain_env(&ctx.toolchain, &settings.env);
+    let env = toolchain_env(ctx.toolchain, &settings.env);
     base_command(ctx, "make", tree, &env)
         .arg(format!("-j{}", ctx.jobs))
         .args(&settings.make_vars)
@@ -623,7 +624,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     };
 
     let placeholders = Placeholders {
-        toolchain: &ctx.toolchain,
+        toolchain: ctx.toolchain,
         src: &tree,
         repo: ctx.repo.root(),
         jobs: ctx.jobs,
@@ -831,7 +832,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
             "sysroot": ctx.toolchain.tools.sysroot,
         }),
         flags: Flags {
-            env: toolchain_env(&ctx.toolchain, &expanded.env),
+            env: toolchain_env(ctx.toolchain, &expanded.env),
             configure_args: expanded.configure_args.clone(),
             make_targets: expanded.make_targets.clone(),
             make_vars: expanded.make_vars.clone(),
