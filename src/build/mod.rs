@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::output::sbom::Material;
 use crate::output::{self, DependencyEntry, Flags, Manifest, PatchEntry, RecipeEntry, SourceEntry};
 use crate::patch::{self, PatchFile};
-use crate::plan::Plan;
+use crate::plan::{Layout, Plan};
 use crate::process::Command;
 use crate::recipe::graph;
 use crate::recipe::{ArtifactKind, Recipe, RecipeId, Repository, SourceSpec};
@@ -113,6 +113,15 @@ pub struct ResolvedInputs {
 }
 
 impl BuildContext<'_> {
+    /// Builds in `layout`'s folders instead of the plan's: `build --check` rebuilds in a
+    /// temporary layout, beside nothing that is published.
+    pub fn build_in(&mut self, layout: &Layout) {
+        let (id, folder) = (&self.plan.recipe.id, self.plan.folder());
+        self.work_dir = layout.work_dir(id, &folder);
+        self.lib_root = layout.lib_root();
+        self.output_dir = layout.output_dir(id, &folder);
+    }
+
     fn tree(&self) -> PathBuf {
         self.work_dir.join("src")
     }

@@ -12,7 +12,7 @@ use crate::env_vars;
 use crate::error::TestsFailed;
 use crate::output::Manifest;
 use crate::output::precompiled::{self, Precompiled};
-use crate::plan::Plan;
+use crate::plan::{Layout, Plan};
 use crate::recipe::Repository;
 use crate::runtime::Runtime;
 use crate::runtime::launch::{self, RunRequest};
@@ -296,13 +296,7 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
         );
     }
     ctx.cache_policy.write = false;
-    ctx.work_dir = temp
-        .path()
-        .join("build")
-        .join(&ctx.plan.recipe.id.0)
-        .join(ctx.plan.runtime);
-    ctx.lib_root = temp.path().join("lib");
-    ctx.output_dir = temp.path().join("out");
+    ctx.build_in(&Layout::new(temp.path(), temp.path().join("out")));
     let inputs = build::resolve_inputs(&ctx)
         .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.plan.recipe.id))?;
     if inputs.identity != published.build_identity {
