@@ -1,16 +1,19 @@
-//! The resolved build plan: one recipe for one runtime and profile, its dependency graph
-//! and every folder it uses, made once and handed to build, identity, run, test, the
-//! upstream suite, patch workspaces, the container build and the release commands.
+//! The resolved build plan: one recipe for one runtime and profile, its dependency graph,
+//! every folder it uses and (found when a build first asks) its toolchain, made once and
+//! handed to build, identity, run, test, the upstream suite, patch workspaces, the
+//! container build and the release commands.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::build::profile::Profile;
 use crate::output::{Manifest, OutputError};
 use crate::recipe::graph::{self, Graph};
 use crate::recipe::{Recipe, RecipeId, Repository};
 use crate::runtime::Kind;
+use crate::toolchain::{self, Toolchain};
 
 /// Where wlmake keeps its trees: the work root (sources, build folders, library
 /// prefixes, patch workspaces, suite runs) and the output root (published builds).
@@ -77,6 +80,8 @@ pub struct Plan {
     /// The recipe's dependencies for `runtime`, each after its own; the recipe is last.
     pub graph: Graph,
     pub layout: Layout,
+    /// Found on first use by [`Plan::toolchain`]: only builds need clang.
+    toolchain: OnceLock<Toolchain>,
 }
 
 impl Plan {
@@ -97,7 +102,22 @@ impl Plan {
             profile,
             graph,
             layout,
+            toolchain: OnceLock::new(),
         })
+    }
+
+    /// The wasm toolchain the plan builds with, its view under the work root: found the
+    /// first time a build, an identity or a graph asks, then kept. Running and testing a
+    /// published build never ask, so they need no clang.
+    pub fn toolchain(&self) -> Result<&Toolchain> {
+        if let Some(toolchain) = self.toolchain.get() {
+            return Ok(toolchain);
+        }
+        let work_root = self.layout.work_root();
+        std::fs::create_dir_all(work_root)
+            .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
+        let found = toolchain::discover()?.into_toolchain(work_root)?;
+        Ok(self.toolchain.get_or_init(|| found))
     }
 
     /// The folder name of this runtime and profile below the recipe's work and output
@@ -176,6 +196,32 @@ mod tests {
             .map(|n| n.recipe.id.0.as_str())
             .collect();
         assert!(ids.contains(&"lib/wasmedge-sockets-1.0"), "{ids:?}");
+    }
+
+    #[test]
+    fn a_plan_finds_its_toolchain_on_first_use_only_and_once() {
+        let work = tempfile::tempdir().unwrap();
+        let plan = Plan::resolve(
+            &repository(),
+            Layout::new(work.path(), "/nonexistent-output"),
+            "php/php-7.4.33",
+            Kind::Wasmtime,
+            Profile::Release,
+        )
+        .unwrap();
+        // Made, cloned and asked for folders without looking for clang.
+        assert!(plan.clone().toolchain.get().is_none());
+        match plan.toolchain() {
+            Ok(first) => {
+                assert!(first.view.starts_with(work.path()), "{first:?}");
+                assert!(std::ptr::eq(first, plan.toolchain().unwrap()));
+            }
+            // A machine without a wasm toolchain: nothing is kept, the next call looks again.
+            Err(error) => {
+                assert!(error.downcast_ref::<toolchain::ToolchainError>().is_some());
+                assert!(plan.toolchain.get().is_none());
+            }
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::output::sbom::Material;
 use crate::output::{self, DependencyEntry, Flags, Manifest, PatchEntry, RecipeEntry, SourceEntry};
 use crate::patch::{self, PatchFile};
-use crate::plan::Plan;
+use crate::plan::{Layout, Plan};
 use crate::process::Command;
 use crate::recipe::graph;
 use crate::recipe::{ArtifactKind, Recipe, RecipeId, Repository, SourceSpec};
@@ -52,8 +52,9 @@ pub struct CachePolicy {
 pub struct BuildContext<'a> {
     pub repo: &'a Repository,
     /// The recipe, runtime, profile, dependency graph and folders of the build.
-    pub plan: Plan,
-    pub toolchain: Toolchain,
+    pub plan: &'a Plan,
+    /// The plan's toolchain ([`Plan::toolchain`]).
+    pub toolchain: &'a Toolchain,
     pub cache: Cache,
     pub fetch_options: FetchOptions,
     pub jobs: usize,
@@ -112,6 +113,15 @@ pub struct ResolvedInputs {
 }
 
 impl BuildContext<'_> {
+    /// Builds in `layout`'s folders instead of the plan's: `build --check` rebuilds in a
+    /// temporary layout, beside nothing that is published.
+    pub fn build_in(&mut self, layout: &Layout) {
+        let (id, folder) = (&self.plan.recipe.id, self.plan.folder());
+        self.work_dir = layout.work_dir(id, &folder);
+        self.lib_root = layout.lib_root();
+        self.output_dir = layout.output_dir(id, &folder);
+    }
+
     fn tree(&self) -> PathBuf {
         self.work_dir.join("src")
     }
@@ -254,7 +264,7 @@ fn resolve_dependency(
 fn library_env<'a>(ctx: &'a BuildContext<'_>, force: bool) -> library::LibraryEnv<'a> {
     library::LibraryEnv {
         repo: ctx.repo,
-        toolchain: &ctx.toolchain,
+        toolchain: ctx.toolchain,
         cache: &ctx.cache,
         fetch_options: &ctx.fetch_options,
         runtime: ctx.plan.runtime,
@@ -395,7 +405,7 @@ fn build_dependencies(
             source::prepare(&dep.source, &ctx.cache, &ctx.fetch_options, &dest, reporter)
                 .with_context(|| format!("preparing the source of `{}`", dep.id))?;
             let placeholders = Placeholders {
-                toolchain: &ctx.toolchain,
+                toolchain: ctx.toolchain,
                 src: &dest,
                 repo: ctx.repo.root(),
                 jobs: ctx.jobs,
@@ -450,7 +460,7 @@ fn base_command(
 }
 
 fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result<()> {
-    let env = toolchain_env(&ctx.toolchain, &settings.env);
+    let env = toolchain_env(ctx.toolchain, &settings.env);
     let name = ctx.plan.recipe.build.configure_script();
     let script = tree.join(name);
     if !script.is_file() {
@@ -473,7 +483,7 @@ fn configure(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings) -> Result
 }
 
 fn make(ctx: &BuildContext<'_>, tree: &Path, settings: &Settings, log: &Path) -> Result<()> {
-    let env = toolchain_env(&ctx.toolchain, &settings.env);
+    let env = toolchain_env(ctx.toolchain, &settings.env);
     base_command(ctx, "make", tree, &env)
         .arg(format!("-j{}", ctx.jobs))
         .args(&settings.make_vars)
@@ -623,7 +633,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     };
 
     let placeholders = Placeholders {
-        toolchain: &ctx.toolchain,
+        toolchain: ctx.toolchain,
         src: &tree,
         repo: ctx.repo.root(),
         jobs: ctx.jobs,
@@ -831,7 +841,7 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
             "sysroot": ctx.toolchain.tools.sysroot,
         }),
         flags: Flags {
-            env: toolchain_env(&ctx.toolchain, &expanded.env),
+            env: toolchain_env(ctx.toolchain, &expanded.env),
             configure_args: expanded.configure_args.clone(),
             make_targets: expanded.make_targets.clone(),
             make_vars: expanded.make_vars.clone(),

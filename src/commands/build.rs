@@ -12,13 +12,12 @@ use crate::env_vars;
 use crate::error::TestsFailed;
 use crate::output::Manifest;
 use crate::output::precompiled::{self, Precompiled};
-use crate::plan::Plan;
+use crate::plan::{Layout, Plan};
 use crate::recipe::Repository;
 use crate::runtime::Runtime;
 use crate::runtime::launch::{self, RunRequest};
 use crate::source;
 use crate::store::remote::Remote;
-use crate::toolchain;
 
 pub fn fetch(session: &Session, args: &FetchArgs) -> Result<()> {
     let start = Instant::now();
@@ -65,15 +64,12 @@ fn cache_policy(args: &BuildCacheArgs) -> CachePolicy {
 fn context<'a>(
     session: &Session,
     repo: &'a Repository,
-    plan: Plan,
+    plan: &'a Plan,
     jobs: Option<usize>,
     force: bool,
     cache: &BuildCacheArgs,
 ) -> Result<BuildContext<'a>> {
-    let work_root = plan.layout.work_root();
-    std::fs::create_dir_all(work_root)
-        .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
-    let toolchain = toolchain::discover()?.into_toolchain(work_root)?;
+    let toolchain = plan.toolchain()?;
     let profile = ResolvedProfile::resolve(
         plan.profile,
         plan.recipe.profiles.get(&plan.profile),
@@ -105,7 +101,7 @@ pub fn identity(session: &Session, target: &BuildTarget) -> Result<()> {
         cache_push: false,
     };
     let plan = session.plan(&repo, target)?;
-    let ctx = context(session, &repo, plan, None, false, &no_remote)?;
+    let ctx = context(session, &repo, &plan, None, false, &no_remote)?;
     let inputs = build::resolve_inputs(&ctx)
         .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.plan.recipe.id))?;
     println!("{}", inputs.identity);
@@ -135,7 +131,7 @@ pub fn build(session: &Session, args: &BuildArgs) -> Result<Option<BuildOutcome>
     let start = Instant::now();
     let repo = session.repository()?;
     let plan = session.plan(&repo, &args.target)?;
-    let ctx = context(session, &repo, plan, args.jobs, args.force, &args.cache)?;
+    let ctx = context(session, &repo, &plan, args.jobs, args.force, &args.cache)?;
     if ctx.plan.recipe.library.is_some() {
         if args.target.profile != Profile::Release {
             bail!(
@@ -292,7 +288,7 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
         cache_url: None,
         cache_push: false,
     };
-    let mut ctx = context(session, &repo, plan, args.jobs, true, &local_store_only)?;
+    let mut ctx = context(session, &repo, &plan, args.jobs, true, &local_store_only)?;
     if ctx.plan.recipe.library.is_some() {
         bail!(
             "`--check` compares published artifacts; `{}` is a library (its prefix is not published in build-output)",
@@ -300,13 +296,7 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
         );
     }
     ctx.cache_policy.write = false;
-    ctx.work_dir = temp
-        .path()
-        .join("build")
-        .join(&ctx.plan.recipe.id.0)
-        .join(ctx.plan.runtime);
-    ctx.lib_root = temp.path().join("lib");
-    ctx.output_dir = temp.path().join("out");
+    ctx.build_in(&Layout::new(temp.path(), temp.path().join("out")));
     let inputs = build::resolve_inputs(&ctx)
         .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.plan.recipe.id))?;
     if inputs.identity != published.build_identity {

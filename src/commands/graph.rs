@@ -1,6 +1,6 @@
 //! `wlmake graph RECIPE [--runtime R] [--dot]`: the dependency graph with identities.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::Session;
 use crate::build::CachePolicy;
@@ -9,7 +9,6 @@ use crate::build::profile::Profile;
 use crate::cli::GraphArgs;
 use crate::plan::Plan;
 use crate::recipe::graph::Graph;
-use crate::toolchain;
 
 pub fn graph(session: &Session, args: &GraphArgs) -> Result<()> {
     let repo = session.repository()?;
@@ -20,17 +19,14 @@ pub fn graph(session: &Session, args: &GraphArgs) -> Result<()> {
         args.runtime,
         Profile::Release,
     )?;
-    let work_root = plan.layout.work_root();
-    std::fs::create_dir_all(work_root)
-        .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
-    let toolchain = toolchain::discover()?.into_toolchain(work_root)?;
+    let toolchain = plan.toolchain()?;
     let graph = &plan.graph;
     let cache = session.cache()?;
     let fetch_options = session.fetch_options();
     let lib_root = plan.layout.lib_root();
     let env = LibraryEnv {
         repo: &repo,
-        toolchain: &toolchain,
+        toolchain,
         cache: &cache,
         fetch_options: &fetch_options,
         runtime: plan.runtime,

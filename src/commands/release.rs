@@ -2,14 +2,12 @@
 //! release workflow runs, so that the CI YAML stays thin and the same steps run locally.
 //! The logic lives in [`crate::release`]; here it is parsed, called and printed.
 
-use std::path::PathBuf;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::Session;
 use crate::build::BuildOutcome;
 use crate::cli::{BuildArgs, MatrixArgs, ReleaseAssetsArgs};
-use crate::container::{self, ContainerBuild, Engine};
+use crate::container::{self, ContainerBuild, Host};
 use crate::env_vars::{WLMAKE_OUTPUT_DIR, WLMAKE_WORK_DIR};
 use crate::recipe::RecipeError;
 use crate::release::{SHA256SUMS, Selection, assets_of, matrix_of, write_release};
@@ -75,38 +73,19 @@ pub fn build_in_container(
     let repo = session.repository()?;
     // The recipe, runtime and profile checked here; the container's wlmake builds the same plan.
     let plan = session.plan(&repo, &args.target)?;
-    let recipe = &plan.recipe;
-    let wanted = match engine {
-        Some(name) => Some(
-            Engine::parse(name).with_context(|| format!("unknown container engine `{name}`"))?,
-        ),
-        None => None,
-    };
-    let (engine, settings) = container::find_engine(wanted)?;
-    let image_id = container::image_id(engine, &settings, &args.container_image)?;
-    let (uid, gid) = container::user_ids()?;
+    let host = Host::find(engine, &args.container_image)?;
     let cache = session.cache()?;
-    let folder = |variable: &str| -> Result<Option<PathBuf>> {
-        let Some(dir) = std::env::var_os(variable).filter(|d| !d.is_empty()) else {
-            return Ok(None);
-        };
-        let dir = std::path::absolute(PathBuf::from(dir))?;
-        // Made here, so that it belongs to the caller and not to the engine.
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create `{}`", dir.display()))?;
-        Ok(Some(dir))
-    };
     let options = session.fetch_options();
     let spec = ContainerBuild {
-        engine,
-        settings,
+        engine: host.engine,
+        settings: host.settings.clone(),
         image: args.container_image.clone(),
-        uid,
-        gid,
+        uid: host.uid,
+        gid: host.gid,
         repo: repo.root().to_path_buf(),
         cache: std::path::absolute(cache.root())?,
-        output_dir: folder(WLMAKE_OUTPUT_DIR)?,
-        work_dir: folder(WLMAKE_WORK_DIR)?,
+        output_dir: container::caller_folder(WLMAKE_OUTPUT_DIR)?,
+        work_dir: container::caller_folder(WLMAKE_WORK_DIR)?,
         mirrors: options.mirrors,
         use_apt: options.use_apt,
         recipe: args.target.recipe.clone(),
@@ -125,21 +104,16 @@ pub fn build_in_container(
     };
     let command = spec.command()?;
     session.reporter.line(&format!(
-        "building {} for {} in {} ({engine}, image {}); {} is {} inside",
-        recipe.id,
+        "building {} for {} in {} ({}, image {}); {} is {} inside",
+        plan.recipe.id,
         plan.runtime,
         args.container_image,
-        short_id(&image_id),
+        host.engine,
+        host.short_image_id(),
         repo.root().display(),
         container::REPO_MOUNT,
     ));
     session.reporter.line(&format!("$ {}", command.display()));
     session.reporter.finish();
     Err(command.exec().into())
-}
-
-/// `sha256:0123456789ab...` (Docker) or `0123456789ab...` (Podman) as 12 hex digits.
-fn short_id(id: &str) -> &str {
-    let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    hex.get(..12).unwrap_or(hex)
 }

@@ -8,13 +8,124 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::{Context, Result, bail};
 use regex::Regex;
 
 use super::SuiteError;
+use super::expected::ExpectedFailures;
 use super::results::{Status, TestRecord};
+use super::run::{Outcome, Request, Runner};
 use crate::process::ProcessError;
 use crate::recipe::GuestSuite;
+use crate::reporter::Reporter;
 use crate::runtime::{Invocation, Preopen, RunSetting, Runtime};
+
+/// Runs the request's tests of `suite` (all of them, or the `--only` ones) one after
+/// the other in `<work>/suite/<id>/<runtime>/`, each with its own time limit.
+pub fn run_suite(
+    request: &Request<'_>,
+    suite: &GuestSuite,
+    reporter: &dyn Reporter,
+) -> Result<Outcome> {
+    if request.jobs.is_some() {
+        bail!("--jobs: the tests of a [suite] run one after the other");
+    }
+    let (plan, manifest) = (request.plan, request.manifest);
+    let (recipe, dir) = (&plan.recipe, &plan.output_dir());
+    let runtime_name = plan.runtime;
+    let runtime = Runtime::find(runtime_name)?;
+    let module = manifest
+        .artifact_path(dir, &suite.artifact)
+        .ok_or_else(|| SuiteError::NoArtifact(suite.artifact.clone()))?;
+    manifest.verify(dir, &suite.artifact)?;
+    let setting = crate::runtime::launch::run_setting(recipe, dir, manifest)?;
+    let list = ExpectedFailures::load_with(
+        &ExpectedFailures::file_of(request.repo.root(), &recipe.id.0, runtime_name),
+        |test| {
+            let module = test.split('.').nth(1).unwrap_or(test);
+            (!suite.tests.iter().any(|t| t == module || t == test)).then(|| {
+                format!(
+                    "`{test}` is not a case of the suite's tests ({})",
+                    suite.tests.join(", ")
+                )
+            })
+        },
+    )?;
+    let selected: Vec<String> = if request.only.is_empty() {
+        suite.tests.clone()
+    } else {
+        let only: Vec<String> = request
+            .only
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        for name in &only {
+            if !suite.tests.contains(name) {
+                bail!(
+                    "--only {name}: not one of the suite's tests ({})",
+                    suite.tests.join(", ")
+                );
+            }
+        }
+        only
+    };
+    let mut suite = suite.clone();
+    if let Some(seconds) = request.timeout {
+        suite.timeout = seconds.max(1);
+    }
+    let layout = plan.layout.suite(&recipe.id, runtime_name);
+    let lock = layout.lock(&recipe.id.0, runtime_name)?;
+    let scratch = layout.tmp();
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("cannot create `{}`", scratch.display()))?;
+    let log_path = layout.log();
+    reporter.info(&format!(
+        "upstream suite of {} on {} ({}): {} test(s) inside the wasm build, {} s each",
+        recipe.id,
+        runtime_name,
+        runtime.version,
+        selected.len(),
+        suite.timeout
+    ));
+    let start = std::time::Instant::now();
+    let mut log = String::new();
+    let mut records = Vec::new();
+    for test in &selected {
+        reporter.step(test);
+        let run = run_test(&runtime, &module, &suite, &setting, &scratch, test)?;
+        log.push_str(&format!(
+            "==> {} (exit {:?}{}, {:.1} s)\n{}\n",
+            run.test,
+            run.exit,
+            if run.timed_out { ", stopped" } else { "" },
+            run.seconds,
+            run.output
+        ));
+        let failed = run
+            .records
+            .iter()
+            .filter(|r| r.status == Status::Failed)
+            .count();
+        reporter.info(&format!(
+            "{test}: {} case(s), {failed} failed, {:.1} s",
+            run.records.len(),
+            run.seconds
+        ));
+        records.extend(run.records);
+    }
+    std::fs::write(&log_path, &log)
+        .with_context(|| format!("cannot write `{}`", log_path.display()))?;
+    Ok(Outcome {
+        name: format!("{} on {runtime_name}", recipe.id),
+        records,
+        list,
+        elapsed: start.elapsed(),
+        test_seconds: suite.timeout,
+        runner: Runner::Guest { log: log_path },
+        _lock: lock,
+    })
+}
 
 /// What one test's run said.
 #[derive(Debug)]

@@ -20,7 +20,10 @@ pub mod expected;
 pub mod guest;
 pub mod junit;
 pub mod prepare;
+pub mod report;
 pub mod results;
+pub mod run;
+pub mod run_tests;
 pub mod wrapper;
 
 use std::fs::File;
@@ -68,8 +71,12 @@ pub enum SuiteError {
         line: usize,
         message: String,
     },
-    #[error("`{}` lists {count} test(s) the source does not have", file.display())]
-    StaleEntries { file: PathBuf, count: usize },
+    #[error("`{}` lists {} test(s) the source does not have", file.display(), missing.len())]
+    StaleEntries {
+        file: PathBuf,
+        /// Each listed test the source lacks, with its line in the list.
+        missing: Vec<(usize, String)>,
+    },
     #[error("cannot {action} `{}`", path.display())]
     Io {
         action: &'static str,
