@@ -407,6 +407,21 @@ pub fn tail(text: &str, count: usize) -> String {
     lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
+/// The first `head` and the last `tail` lines of `text`, with a line saying how many were
+/// left out between them (a runtime prints its error first, then a long backtrace).
+pub fn head_and_tail(text: &str, head: usize, tail: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= head + tail + 1 {
+        return lines.join("\n");
+    }
+    let left_out = lines.len() - head - tail;
+    format!(
+        "{}\n[... {left_out} lines left out ...]\n{}",
+        lines[..head].join("\n"),
+        lines[lines.len() - tail..].join("\n")
+    )
+}
+
 /// Finds `program` on PATH (or returns it if it is a path to an executable file). The
 /// one PATH lookup of wlmake, with [`which_all`]; both use the `which` crate.
 pub fn which(program: &str) -> Option<PathBuf> {
@@ -423,6 +438,18 @@ pub fn which_all(program: &str) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn head_and_tail_keeps_both_ends_of_a_long_text() {
+        let text: Vec<String> = (1..=40).map(|n| format!("line {n}")).collect();
+        let shown = head_and_tail(&text.join("\n"), 3, 2);
+        assert_eq!(
+            shown,
+            "line 1\nline 2\nline 3\n[... 35 lines left out ...]\nline 39\nline 40"
+        );
+        assert_eq!(head_and_tail("a\nb\nc", 1, 1), "a\nb\nc");
+        assert_eq!(head_and_tail("", 3, 2), "");
+    }
 
     #[test]
     fn failure_carries_command_status_tail_and_log() {

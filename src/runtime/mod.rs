@@ -483,7 +483,7 @@ fn judge(test: &SmokeTest, captured: &Captured) -> TestResult {
     if !reasons.is_empty() && !captured.stderr.trim().is_empty() {
         reasons.push(format!(
             "--- stderr\n{}",
-            crate::process::tail(&captured.stderr, 20)
+            crate::process::head_and_tail(&captured.stderr, 10, 20)
         ));
     }
     TestResult {
