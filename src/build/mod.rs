@@ -5,6 +5,7 @@
 //! collect.
 
 mod cached;
+pub mod check;
 pub mod hermetic;
 pub mod identity;
 pub mod library;

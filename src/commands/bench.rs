@@ -13,7 +13,7 @@ use crate::suite::NativePhp;
 
 pub fn bench(session: &Session, args: &BenchArgs) -> Result<()> {
     let repo = session.repository()?;
-    let (plan, manifest) = super::build::built(session, &repo, &args.target)?;
+    let (plan, manifest) = super::run::built(session, &repo, &args.target)?;
     let (recipe, dir) = (&plan.recipe, plan.output_dir());
     if recipe.language != "php" {
         bail!(

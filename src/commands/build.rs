@@ -1,4 +1,4 @@
-//! `wlmake fetch`, `wlmake build`, `wlmake run`, `wlmake test`.
+//! `wlmake fetch`, `wlmake build` (and `--check`), `wlmake identity`.
 
 use std::time::Instant;
 
@@ -7,15 +7,12 @@ use anyhow::{Context, Result, bail};
 use super::Session;
 use crate::build::profile::{Profile, ResolvedProfile};
 use crate::build::{self, BuildContext, BuildOutcome, CachePolicy, Origin};
-use crate::cli::{BuildArgs, BuildCacheArgs, BuildTarget, FetchArgs, RunArgs, TestArgs};
+use crate::cli::{BuildArgs, BuildCacheArgs, BuildTarget, FetchArgs};
 use crate::env_vars;
-use crate::error::TestsFailed;
-use crate::output::Manifest;
 use crate::output::precompiled::{self, Precompiled};
-use crate::plan::{Layout, Plan};
+use crate::plan::Plan;
 use crate::recipe::Repository;
 use crate::runtime::Runtime;
-use crate::runtime::launch::{self, RunRequest};
 use crate::source;
 use crate::store::remote::Remote;
 
@@ -258,9 +255,8 @@ fn precompile_build(session: &Session, outcome: &BuildOutcome) -> Result<Vec<Pre
     )?)
 }
 
-/// `wlmake build --check`: rebuilds the recipe in a fresh temporary folder (its libraries
-/// from the local build store, nothing written to it) and compares every artifact with the published build
-/// (docs/reproducibility.md). The published output is only read.
+/// `wlmake build --check`: rebuilds the recipe in a fresh temporary folder and compares
+/// every artifact with the published build ([`build::check`]).
 fn check(session: &Session, args: &BuildArgs) -> Result<()> {
     let start = Instant::now();
     let repo = session.repository()?;
@@ -269,69 +265,8 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
     let published = plan
         .built()
         .context("`--check` compares a rebuild with the published build")?;
-    let work_root = plan.layout.work_root().to_path_buf();
-    std::fs::create_dir_all(&work_root)
-        .with_context(|| format!("cannot create the work folder `{}`", work_root.display()))?;
-    // Removed when dropped, and by the interrupt handler on Ctrl-C or SIGTERM.
-    let (temp, _tracked) =
-        crate::interrupt::temp_dir_in(&work_root, ".check-").with_context(|| {
-            format!(
-                "cannot create a temporary folder in `{}`",
-                work_root.display()
-            )
-        })?;
-    // The recipe itself is rebuilt (`force`: no store hit for it); its libraries and its
-    // native stage come from the local build store, each verified by its digest, as Nix's
-    // `--check` reuses the outputs of a derivation's inputs. Nothing is written to the store.
-    let local_store_only = BuildCacheArgs {
-        no_cache: false,
-        cache_url: None,
-        cache_push: false,
-    };
-    let mut ctx = context(session, &repo, &plan, args.jobs, true, &local_store_only)?;
-    if ctx.plan.recipe.library.is_some() {
-        bail!(
-            "`--check` compares published artifacts; `{}` is a library (its prefix is not published in build-output)",
-            ctx.plan.recipe.id
-        );
-    }
-    ctx.cache_policy.write = false;
-    ctx.build_in(&Layout::new(temp.path(), temp.path().join("out")));
-    let inputs = build::resolve_inputs(&ctx)
-        .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.plan.recipe.id))?;
-    if inputs.identity != published.build_identity {
-        bail!(
-            "the published build in `{}` is of other inputs (identity {}, these inputs: {}): build it first with `wlmake build {} --runtime {}{}`, then check it",
-            published_dir.display(),
-            &published.build_identity[..16.min(published.build_identity.len())],
-            &inputs.identity[..16],
-            ctx.plan.recipe.id,
-            ctx.plan.runtime,
-            match args.target.profile {
-                Profile::Release => String::new(),
-                other => format!(" --profile {}", other.name()),
-            }
-        );
-    }
-    session.reporter.line(&format!(
-        "rebuilding {} for {} in `{}` to compare with `{}`",
-        ctx.plan.recipe.id,
-        ctx.plan.runtime,
-        temp.path().display(),
-        published_dir.display()
-    ));
-    let outcome = build::run(&ctx, &session.reporter).with_context(|| {
-        format!(
-            "cannot rebuild `{}` for {}",
-            ctx.plan.recipe.id, ctx.plan.runtime
-        )
-    })?;
-    let checks = crate::output::compare::compare_builds(
-        &published_dir,
-        &published,
-        &outcome.output_dir,
-        &outcome.manifest,
-    )?;
+    let ctx = context(session, &repo, &plan, args.jobs, true, &args.cache)?;
+    let checks = build::check::rebuild_and_compare(ctx, &published, &session.reporter)?;
     let mut results = Vec::new();
     let mut differing = Vec::new();
     for check in &checks {
@@ -387,112 +322,4 @@ fn check(session: &Session, args: &BuildArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The plan of a target and the manifest of its published build (an error saying how
-/// to make one when there is none).
-pub(super) fn built(
-    session: &Session,
-    repo: &Repository,
-    target: &BuildTarget,
-) -> Result<(Plan, Manifest)> {
-    let plan = session.plan(repo, target)?;
-    let manifest = plan.built()?;
-    Ok((plan, manifest))
-}
-
-pub fn run(session: &Session, args: &RunArgs) -> Result<i32> {
-    let repo = session.repository()?;
-    let (plan, manifest) = built(session, &repo, &args.target)?;
-    let request = RunRequest {
-        artifact: args.artifact.as_deref(),
-        args: &args.args,
-        dirs: &args.dirs,
-        env: &args.env,
-        precompiled: args.precompiled,
-    };
-    let run = launch::prepare_run(
-        &plan,
-        &manifest,
-        request,
-        session.cache()?.root(),
-        &session.reporter,
-    )?;
-    Err(run
-        .runtime
-        .command(&run.module, &run.invocation)
-        .exec()
-        .into())
-}
-
-pub fn test(session: &Session, args: &TestArgs) -> Result<()> {
-    if args.suite == crate::cli::Suite::Upstream {
-        return super::suite::upstream(session, args);
-    }
-    super::suite::check_smoke_flags(args)?;
-    let repo = session.repository()?;
-    let (plan, manifest) = built(session, &repo, &args.target)?;
-    let recipe = &plan.recipe;
-    let runtime = Runtime::find(plan.runtime)?;
-    session.reporter.line(&format!(
-        "testing {} on {} ({})",
-        recipe.id, args.target.runtime, runtime.version
-    ));
-    let mut results = Vec::new();
-    let (passed, failed) = launch::smoke_tests(
-        &plan,
-        &manifest,
-        &runtime,
-        repo.root(),
-        args.filter.as_deref(),
-        |test, result| {
-            if args.json {
-                results.push(serde_json::json!({
-                    "name": result.name,
-                    "artifact": test.artifact,
-                    "passed": result.passed,
-                    "seconds": (result.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-                    "reason": (!result.passed).then_some(&result.reason),
-                }));
-            } else if result.passed {
-                println!(
-                    "PASS {} ({:.2} s)",
-                    result.name,
-                    result.elapsed.as_secs_f64()
-                );
-            } else {
-                println!("FAIL {}\n{}", result.name, indent(&result.reason));
-            }
-        },
-    )?;
-    if args.json {
-        let report = serde_json::json!({
-            "recipe": recipe.id.0,
-            "runtime": args.target.runtime,
-            "runtime_version": runtime.version,
-            "passed": passed,
-            "failed": failed,
-            "tests": results,
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("serializable")
-        );
-    } else {
-        println!("{passed} passed, {failed} failed");
-    }
-    if failed > 0 {
-        return Err(TestsFailed(format!("{failed} smoke test(s) of {} failed", recipe.id)).into());
-    }
-    if passed == 0 {
-        bail!("no smoke test matched");
-    }
-    Ok(())
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -11,6 +11,7 @@ mod inspect_recipes;
 mod patch;
 pub mod progress;
 pub mod release;
+mod run;
 mod suite;
 
 use std::path::PathBuf;
@@ -106,8 +107,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Build(args) => build::build(&session, &args).map(|_| 0),
         Command::Identity(target) => build::identity(&session, &target).map(|()| 0),
         Command::Cache(args) => cache::cache(&session, &args).map(|()| 0),
-        Command::Run(args) => build::run(&session, &args),
-        Command::Test(args) => build::test(&session, &args).map(|()| 0),
+        Command::Run(args) => run::run(&session, &args),
+        Command::Test(args) => run::test(&session, &args).map(|()| 0),
         Command::Doctor(args) => doctor::doctor(&session, &args),
         Command::Inspect(args) => inspect::inspect(&session, &args),
         Command::Graph(args) => graph::graph(&session, &args).map(|()| 0),

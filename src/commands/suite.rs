@@ -30,7 +30,7 @@ pub fn upstream(session: &Session, args: &TestArgs) -> Result<()> {
         bail!("--json reports smoke tests; `--suite upstream` writes JUnit XML with --junit");
     }
     let repo = session.repository()?;
-    let (plan, manifest) = super::build::built(session, &repo, &args.target)?;
+    let (plan, manifest) = super::run::built(session, &repo, &args.target)?;
     let request = Request {
         repo: &repo,
         plan: &plan,
