@@ -603,6 +603,27 @@ pub fn run(ctx: &BuildContext<'_>, reporter: &dyn Reporter) -> Result<BuildOutco
     reporter.task_finish();
     timed("patch", start);
 
+    // The profile's own source preparation (e.g. PHP's VM generated as another kind).
+    if !ctx.profile.spec.prepare.is_empty() {
+        reporter.step("prepare");
+        let start = Instant::now();
+        for command in &ctx.profile.spec.prepare {
+            let (program, args) = command.split_first().expect("validated: not empty");
+            base_command(ctx, program, &tree, &BTreeMap::new())
+                .args(args)
+                .run_logged(&ctx.log("prepare"))
+                .with_context(|| {
+                    format!(
+                        "the `{}` profile's prepare command `{}` failed in `{}`",
+                        ctx.profile.profile.name(),
+                        command.join(" "),
+                        tree.display()
+                    )
+                })?;
+        }
+        timed("prepare", start);
+    }
+
     let start = Instant::now();
     let libraries = library::build_graph(&lib_env, &graph, ctx.jobs, reporter)?;
     let mut dep_trees = build_dependencies(ctx, &dependencies, reporter)?;

@@ -52,6 +52,8 @@ pub struct ProfileSpec {
     pub cflags: Vec<String>,
     /// The arguments of the post-link `wasm-opt` run (input and `-o` added), if any.
     pub wasm_opt: Option<Vec<String>>,
+    /// Commands run in the patched source tree before configure (the recipe's only).
+    pub prepare: Vec<Vec<String>>,
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -62,6 +64,13 @@ fn strings(list: &[&str]) -> Vec<String> {
 pub enum ProfileError {
     #[error("the `{profile}` profile runs binaryen's `wasm-opt`, and none was found on PATH")]
     NoWasmOpt { profile: &'static str },
+    #[error(
+        "the `{profile}` profile of this recipe runs `{program}` before configure, and none was found on PATH"
+    )]
+    NoPrepareTool {
+        profile: &'static str,
+        program: String,
+    },
     #[error("cannot read the version of `{}`", program.display())]
     Version {
         program: PathBuf,
@@ -90,6 +99,9 @@ impl ProfileError {
                 "install binaryen (Debian: `apt-get install binaryen`), or build with `--profile release`"
                     .into(),
             ),
+            Self::NoPrepareTool { program, .. } => Some(format!(
+                "install `{program}` on the build machine (PHP's VM generator: Debian's `php-cli`), or build with `--profile release`"
+            )),
             Self::WasmOpt { .. } => Some(
                 "the log `logs/wasm-opt.log` in the build's work folder has wasm-opt's output".into(),
             ),
@@ -116,14 +128,17 @@ impl Profile {
             Self::Release => ProfileSpec {
                 cflags: Vec::new(),
                 wasm_opt: None,
+                prepare: Vec::new(),
             },
             Self::Speed => ProfileSpec {
                 cflags: strings(&["-O3"]),
                 wasm_opt: Some(strings(&["-O3"])),
+                prepare: Vec::new(),
             },
             Self::Size => ProfileSpec {
                 cflags: strings(&["-Oz"]),
                 wasm_opt: Some(strings(&["-Oz", "--strip-debug", "--strip-producers"])),
+                prepare: Vec::new(),
             },
         }
     }
@@ -141,6 +156,9 @@ impl Profile {
             }
             if let Some(args) = &over.wasm_opt {
                 spec.wasm_opt = (!args.is_empty()).then(|| args.clone());
+            }
+            if let Some(commands) = &over.prepare {
+                spec.prepare = commands.clone();
             }
         }
         spec
@@ -177,6 +195,10 @@ pub struct ProfileEntry {
     /// `wasm-opt --version`, when it ran.
     #[serde(default)]
     pub wasm_opt_version: Option<String>,
+    /// The commands run in the source tree before configure (absent when none: the
+    /// identities of profiles without them are unchanged).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prepare: Vec<Vec<String>>,
 }
 
 /// Identity string of the release profile: the value builds had before profiles
@@ -193,6 +215,17 @@ impl ResolvedProfile {
         toolchain_bin: &Path,
     ) -> Result<Self, ProfileError> {
         let spec = profile.spec_for(recipe);
+        if let Some(program) = spec
+            .prepare
+            .iter()
+            .filter_map(|command| command.first())
+            .find(|program| crate::process::which_all(program).is_empty())
+        {
+            return Err(ProfileError::NoPrepareTool {
+                profile: profile.name(),
+                program: program.clone(),
+            });
+        }
         let wasm_opt = match spec.wasm_opt {
             None => None,
             Some(_) => {
@@ -235,6 +268,7 @@ impl ResolvedProfile {
             cflags: self.spec.cflags.clone(),
             wasm_opt: self.spec.wasm_opt.clone().unwrap_or_default(),
             wasm_opt_version: self.wasm_opt.as_ref().map(|(_, v)| v.clone()),
+            prepare: self.spec.prepare.clone(),
         }
     }
 
@@ -331,6 +365,17 @@ mod tests {
         );
         assert_ne!(ids[0], ids[2]);
         assert!(!ids[0].contains("/usr/bin"), "no machine path: {}", ids[0]);
+        // Profiles without prepare commands keep the identity they had before the field.
+        assert!(!ids[1].contains("prepare"), "{}", ids[1]);
+        let prepared = ResolvedProfile {
+            spec: ProfileSpec {
+                prepare: vec![vec!["php".into(), "gen.php".into()]],
+                ..Profile::Speed.spec()
+            },
+            ..speed.clone()
+        };
+        assert_ne!(prepared.identity(), ids[0]);
+        assert!(prepared.identity().contains("gen.php"));
     }
 
     #[test]
@@ -338,14 +383,18 @@ mod tests {
         let over = crate::recipe::ProfileOverride {
             cflags: Some(vec!["-O3".into(), "-flto".into()]),
             wasm_opt: None,
+            prepare: Some(vec![vec!["php".into(), "gen.php".into()]]),
         };
         let spec = Profile::Speed.spec_for(Some(&over));
         assert_eq!(spec.cflags, ["-O3", "-flto"]);
         assert_eq!(spec.wasm_opt, Profile::Speed.spec().wasm_opt);
+        assert_eq!(spec.prepare, [["php", "gen.php"]]);
         let none = crate::recipe::ProfileOverride {
             cflags: None,
             wasm_opt: Some(Vec::new()),
+            prepare: None,
         };
+        assert!(Profile::Size.spec_for(Some(&none)).prepare.is_empty());
         assert_eq!(Profile::Size.spec_for(Some(&none)).wasm_opt, None);
         assert_eq!(
             Profile::Release.spec_for(Some(&over)),

@@ -84,6 +84,9 @@ pub struct ProfileOverride {
     pub cflags: Option<Vec<String>>,
     /// The post-link `wasm-opt` arguments; empty: no `wasm-opt` run.
     pub wasm_opt: Option<Vec<String>>,
+    /// Commands run in the patched source tree before configure (program, arguments),
+    /// e.g. a generator that rewrites sources for this profile only.
+    pub prepare: Option<Vec<Vec<String>>>,
 }
 
 impl Recipe {

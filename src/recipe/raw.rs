@@ -37,6 +37,8 @@ pub struct RawRecipe {
 pub struct RawProfile {
     pub cflags: Option<Vec<String>>,
     pub wasm_opt: Option<Vec<String>>,
+    /// Commands (program and arguments) run in the patched source tree before configure.
+    pub prepare: Option<Vec<Vec<String>>>,
 }
 
 /// `[suite]`: the language's own tests, run inside the wasm build.

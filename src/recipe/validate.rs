@@ -516,12 +516,27 @@ fn check_profiles(
                 }
             }
         }
+        for (index, command) in settings.prepare.iter().flatten().enumerate() {
+            let key = [N("profile"), N(name), N("prepare"), Key::Index(index)];
+            match command.first() {
+                None => {
+                    c.problem(&key, "an empty command");
+                }
+                Some(program) if program.is_empty() || program.contains('/') => c.hint(
+                    &key,
+                    format!("`{program}` is not a program name"),
+                    "name a program of the build machine's PATH, e.g. [\"php\", \"-n\", \"Zend/zend_vm_gen.php\"]; it runs in the patched source tree",
+                ),
+                Some(_) => {}
+            }
+        }
         if let Some(profile) = profile.filter(|p| *p != Profile::Release) {
             out.insert(
                 profile,
                 ProfileOverride {
                     cflags: settings.cflags.clone(),
                     wasm_opt: settings.wasm_opt.clone(),
+                    prepare: settings.prepare.clone(),
                 },
             );
         }

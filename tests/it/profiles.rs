@@ -158,3 +158,79 @@ fn profiles_build_apart_and_release_stays_as_it_was() {
         size_wasm
     );
 }
+
+/// `[profile.<name>] prepare`: commands run in the patched tree before configure, for that
+/// profile only (PHP's speed profile regenerates its VM this way); recorded in the
+/// manifest; a program missing on the build machine is named before anything is built.
+#[test]
+fn a_profile_prepares_its_source_before_configure() {
+    let fixture = Fixture::new();
+    let root = fixture.root();
+    let recipe_path = root.join("recipes/c/hello-1.0.toml");
+    let recipe = std::fs::read_to_string(&recipe_path).unwrap();
+    std::fs::write(
+        &recipe_path,
+        format!(
+            "{recipe}\n[profile.speed]\nwasm-opt = []\nprepare = [[\"sed\", \"-i\", \"s/(patched)/(patched, prepared)/\", \"hello.c\"]]\n"
+        ),
+    )
+    .unwrap();
+
+    wlmake_ok(&fixture, &["build", RECIPE, "--profile", "speed"]);
+    let out = wlmake_ok(&fixture, &["run", RECIPE, "--profile", "speed", "--", "x"]);
+    assert_eq!(stdout_of(&out), "hello, x (patched, prepared)\n");
+    let speed = manifest(&root.join("build-output/c/hello-1.0/wasmtime-speed"));
+    assert_eq!(
+        speed["profile"]["prepare"],
+        serde_json::json!([["sed", "-i", "s/(patched)/(patched, prepared)/", "hello.c"]])
+    );
+    assert!(
+        root.join("work/build/c/hello-1.0/wasmtime-speed/logs/prepare.log")
+            .is_file()
+    );
+    // Release is the recipe as written: no prepare step, nothing recorded.
+    wlmake_ok(&fixture, &["build", RECIPE]);
+    let out = wlmake_ok(&fixture, &["run", RECIPE, "--", "x"]);
+    assert_eq!(stdout_of(&out), "hello, x (patched)\n");
+    let release = manifest(&root.join("build-output/c/hello-1.0/wasmtime"));
+    assert!(
+        release["profile"].get("prepare").is_none(),
+        "{}",
+        release["profile"]
+    );
+
+    // A program the machine lacks: refused before the build, with the fix.
+    std::fs::write(
+        &recipe_path,
+        format!("{recipe}\n[profile.size]\nprepare = [[\"wlmake-no-such-generator\"]]\n"),
+    )
+    .unwrap();
+    let out = fixture
+        .wlmake()
+        .args(["build", RECIPE, "--profile", "size"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("runs `wlmake-no-such-generator` before configure")
+            && stderr.contains("hint: install `wlmake-no-such-generator`"),
+        "{stderr}"
+    );
+    assert!(!root.join("build-output/c/hello-1.0/wasmtime-size").exists());
+
+    // A path instead of a program name is a recipe error with its place.
+    std::fs::write(
+        &recipe_path,
+        format!("{recipe}\n[profile.size]\nprepare = [[\"/usr/bin/php\", \"gen.php\"]]\n"),
+    )
+    .unwrap();
+    let out = fixture.wlmake().args(["lint"]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("`/usr/bin/php` is not a program name")
+            && stderr.contains("recipes/c/hello-1.0.toml:"),
+        "{stderr}"
+    );
+}
