@@ -29,7 +29,12 @@ pub struct Wrapper {
 impl Wrapper {
     /// The runtime's command line, quoted for `sh`.
     fn runtime_command(&self) -> String {
-        let mut words = vec![path_word(&self.wasmtime), "run".to_string()];
+        let mut words = vec![
+            path_word(&self.wasmtime),
+            "run".to_string(),
+            "-W".to_string(),
+            format!("max-wasm-stack={}", crate::runtime::WASMTIME_WASM_STACK),
+        ];
         if self.module.extension().is_some_and(|ext| ext == "cwasm") {
             words.push("--allow-precompiled".into());
         }
@@ -132,7 +137,7 @@ mod tests {
         # The guest starts in this folder, as a native PHP would (the compat layer reads it).
         WLMAKE_GUEST_CWD=$PWD
         export WLMAKE_GUEST_CWD
-        /usr/bin/timeout -k 5 20 /usr/local/bin/wasmtime run --allow-precompiled -S inherit-env --dir /w/suite/src::/w/suite/src --dir /w/suite/src::/ --dir '/my tests::/my tests' /w/suite/php.cwasm "$@"
+        /usr/bin/timeout -k 5 20 /usr/local/bin/wasmtime run -W max-wasm-stack=2097152 --allow-precompiled -S inherit-env --dir /w/suite/src::/w/suite/src --dir /w/suite/src::/ --dir '/my tests::/my tests' /w/suite/php.cwasm "$@"
         status=$?
         if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
           printf '%s\n' "${script:-${SCRIPT_FILENAME:-?}}" >> /w/suite/timeouts.log

@@ -21,4 +21,5 @@ mod stages;
 mod support;
 mod trust;
 mod upstream_suite;
+mod wasm_stack;
 mod wordpress;
