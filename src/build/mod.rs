@@ -275,6 +275,11 @@ fn library_env<'a>(ctx: &'a BuildContext<'_>, force: bool) -> library::LibraryEn
     }
 }
 
+/// The identity of every node of the build's dependency graph, in build order.
+pub fn graph_identities(ctx: &BuildContext<'_>) -> Result<Vec<String>> {
+    library::graph_identities(&library_env(ctx, false), &ctx.plan.graph)
+}
+
 /// Resolves a build's inputs and its identity without building anything.
 pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
     let recipe = &ctx.plan.recipe;
@@ -284,7 +289,7 @@ pub fn resolve_inputs(ctx: &BuildContext<'_>) -> Result<ResolvedInputs> {
     // The whole graph: [library] recipes (transitively) are built into shared prefixes;
     // other direct dependencies (in-repository C sources) inside this build's folder.
     let graph = &ctx.plan.graph;
-    let node_identities = library::graph_identities(&library_env(ctx, false), graph)?;
+    let node_identities = graph_identities(ctx)?;
     let root_index = graph.nodes.len() - 1;
     let mut chain = vec![recipe.id.0.clone()];
     let dependencies = graph

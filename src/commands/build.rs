@@ -57,8 +57,15 @@ fn cache_policy(args: &BuildCacheArgs) -> CachePolicy {
     }
 }
 
+/// Cache flags of the commands that only compute identities: no store, no remote.
+pub(super) const IDENTITY_ONLY: BuildCacheArgs = BuildCacheArgs {
+    no_cache: true,
+    cache_url: None,
+    cache_push: false,
+};
+
 /// The build context of a plan on this machine: toolchain, profile, cache policy.
-fn context<'a>(
+pub(super) fn context<'a>(
     session: &Session,
     repo: &'a Repository,
     plan: &'a Plan,
@@ -92,13 +99,8 @@ fn context<'a>(
 /// `wlmake identity`: the build cache key of a build, without building.
 pub fn identity(session: &Session, target: &BuildTarget) -> Result<()> {
     let repo = session.repository()?;
-    let no_remote = BuildCacheArgs {
-        no_cache: true,
-        cache_url: None,
-        cache_push: false,
-    };
     let plan = session.plan(&repo, target)?;
-    let ctx = context(session, &repo, &plan, None, false, &no_remote)?;
+    let ctx = context(session, &repo, &plan, None, false, &IDENTITY_ONLY)?;
     let inputs = build::resolve_inputs(&ctx)
         .with_context(|| format!("cannot resolve the inputs of `{}`", ctx.plan.recipe.id))?;
     println!("{}", inputs.identity);

@@ -3,8 +3,7 @@
 use anyhow::Result;
 
 use super::Session;
-use crate::build::CachePolicy;
-use crate::build::library::{LibraryEnv, graph_identities};
+use crate::build;
 use crate::build::profile::Profile;
 use crate::cli::GraphArgs;
 use crate::plan::Plan;
@@ -19,23 +18,17 @@ pub fn graph(session: &Session, args: &GraphArgs) -> Result<()> {
         args.runtime,
         Profile::Release,
     )?;
-    let toolchain = plan.toolchain()?;
+    // Identities only: nothing is built, looked up in the store or fetched.
+    let ctx = super::build::context(
+        session,
+        &repo,
+        &plan,
+        None,
+        false,
+        &super::build::IDENTITY_ONLY,
+    )?;
     let graph = &plan.graph;
-    let cache = session.cache()?;
-    let fetch_options = session.fetch_options();
-    let lib_root = plan.layout.lib_root();
-    let env = LibraryEnv {
-        repo: &repo,
-        toolchain,
-        cache: &cache,
-        fetch_options: &fetch_options,
-        runtime: plan.runtime,
-        root: &lib_root,
-        // Identities only: nothing is built or looked up.
-        cache_policy: &CachePolicy::default(),
-        force: false,
-    };
-    let identities = graph_identities(&env, graph)?;
+    let identities = build::graph_identities(&ctx)?;
     let text = if args.dot {
         dot(graph, &identities)
     } else {

@@ -21,9 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::check::HunkIndex;
 use super::diff;
 use super::error::{GitContext, IoContext, WorkspaceError};
-use super::workspace::{
-    self, ExportOptions, ExportOutcome, ExportTarget, Metadata, UPSTREAM_TAG, Workspace,
-};
+use super::workspace::{self, ExportOptions, ExportOutcome, ExportTarget, Workspace};
 use crate::recipe::{Recipe, Repository};
 use crate::reporter::Reporter;
 use crate::runtime::Kind;
@@ -245,7 +243,6 @@ fn set_up(
     reporter: &dyn Reporter,
 ) -> Result<(Workspace, RebaseState), WorkspaceError> {
     let (source, target) = (request.source, request.target);
-    let root = request.repository.root();
     let git = workspace::init(&request.dir)?;
     // The source series is built in the scratch tree, into the same object database.
     reporter.step(&format!("commit the series of {}", source.id));
@@ -278,33 +275,16 @@ fn set_up(
         index.clear().git("clear the index")?;
         index.write().git("write the index")?;
     }
-    let (upstream, _) = workspace::build_chain(
-        &git,
+    let (workspace, _, _) = workspace::commit_series(
+        git,
         &request.dir,
-        &workspace::upstream_message(target),
+        request.repository,
+        target,
+        request.runtime,
         &[],
-        true,
+        Some(source.id.to_string()),
         reporter,
     )?;
-    {
-        let object = git.find_object(upstream, None).git("read a commit")?;
-        git.tag_lightweight(UPSTREAM_TAG, &object, true)
-            .git("tag the upstream commit")?;
-    }
-
-    let workspace = Workspace {
-        dir: request.dir.clone(),
-        meta: Metadata {
-            format: 1,
-            recipe: target.id.to_string(),
-            runtime: request.runtime,
-            repository: root.to_path_buf(),
-            files: workspace::recorded_files(root, target, request.runtime)?,
-            rebased_from: Some(source.id.to_string()),
-        },
-        git,
-    };
-    workspace.save()?;
     let state = RebaseState {
         source: source.id.to_string(),
         target: target.id.to_string(),

@@ -318,39 +318,60 @@ fn commit_workspace(
     series: &[PatchFile],
     reporter: &dyn Reporter,
 ) -> Result<StartOutcome, WorkspaceError> {
-    let (recipe, root) = (request.recipe, request.repository.root());
     let git = init(&request.dir)?;
-    let (upstream, commits) = build_chain(
-        &git,
+    let (_, upstream, commits) = commit_series(
+        git,
         &request.dir,
-        &upstream_message(recipe),
+        request.repository,
+        request.recipe,
+        request.runtime,
         series,
-        true,
+        None,
         reporter,
     )?;
+    Ok(StartOutcome {
+        dir: request.dir.clone(),
+        upstream,
+        commits,
+    })
+}
+
+/// Commits the tree in `dir` as the recipe's upstream (tagged), then `series` on top;
+/// records and saves the workspace's metadata. `rebased_from` names the recipe a rebase
+/// started from.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn commit_series(
+    git: GitRepository,
+    dir: &Path,
+    repository: &Repository,
+    recipe: &Recipe,
+    runtime: Kind,
+    series: &[PatchFile],
+    rebased_from: Option<String>,
+    reporter: &dyn Reporter,
+) -> Result<(Workspace, Oid, Vec<ChainCommit>), WorkspaceError> {
+    let root = repository.root();
+    let (upstream, commits) =
+        build_chain(&git, dir, &upstream_message(recipe), series, true, reporter)?;
     {
         let object = git.find_object(upstream, None).git("read a commit")?;
         git.tag_lightweight(UPSTREAM_TAG, &object, true)
             .git("tag the upstream commit")?;
     }
     let workspace = Workspace {
-        dir: request.dir.clone(),
+        dir: dir.to_path_buf(),
         meta: Metadata {
             format: META_FORMAT,
             recipe: recipe.id.to_string(),
-            runtime: request.runtime,
+            runtime,
             repository: root.to_path_buf(),
-            files: recorded_files(root, recipe, request.runtime)?,
-            rebased_from: None,
+            files: recorded_files(root, recipe, runtime)?,
+            rebased_from,
         },
         git,
     };
     workspace.save()?;
-    Ok(StartOutcome {
-        dir: request.dir.clone(),
-        upstream,
-        commits,
-    })
+    Ok((workspace, upstream, commits))
 }
 
 /// A commit of the series, read back.

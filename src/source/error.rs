@@ -226,7 +226,7 @@ fn providers_hint(file_name: &str, attempts: &[Attempt]) -> String {
         );
     }
     if let Some(host) = attempts.iter().find_map(|attempt| match &attempt.reason {
-        FailureReason::Tls { host, .. } => Some(host),
+        FailureReason::Net(crate::net::Failure::Tls { host, .. }) => Some(host),
         _ => None,
     }) {
         return format!("{}; or {mirror}", crate::net::tls_hint(host));
@@ -268,18 +268,8 @@ impl fmt::Display for AttemptList<'_> {
 pub enum FailureReason {
     /// The server answered with a 4xx/5xx status.
     HttpStatus(u16),
-    ConnectionRefused,
-    /// Name resolution failed.
-    Dns(String),
-    Timeout(String),
-    /// The TLS handshake with `host` failed (most often: no trusted root certificate
-    /// signs the server's certificate).
-    Tls {
-        host: String,
-        detail: String,
-    },
-    /// Any other network failure (protocol, reset, ...).
-    Network(String),
+    /// The request got no answer (refused, DNS, timeout, TLS, ...).
+    Net(crate::net::Failure),
     /// The body ended before `Content-Length` bytes arrived.
     Truncated {
         received: u64,
@@ -322,11 +312,7 @@ impl fmt::Display for FailureReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::HttpStatus(code) => write!(f, "HTTP status {code}"),
-            Self::ConnectionRefused => f.write_str("connection refused"),
-            Self::Dns(detail) => write!(f, "dns error: {detail}"),
-            Self::Timeout(detail) => write!(f, "timed out ({detail})"),
-            Self::Tls { host, detail } => write!(f, "TLS error with {host}: {detail}"),
-            Self::Network(detail) => write!(f, "network error: {detail}"),
+            Self::Net(failure) => failure.fmt(f),
             Self::Truncated {
                 received,
                 expected,

@@ -20,13 +20,13 @@ pub(crate) fn download(
 ) -> Result<u64, FailureReason> {
     tracing::debug!(url, "GET");
     let response = net::client(Purpose::Source)
-        .map_err(reason)?
+        .map_err(FailureReason::Net)?
         .get(url)
         // Archives are already compressed: ask for the bytes as they are, so that no
         // transparent decompression changes what gets hashed.
         .header("Accept-Encoding", "identity")
         .send()
-        .map_err(|error| reason(net::classify(&error)))?;
+        .map_err(|error| FailureReason::Net(net::classify(&error)))?;
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
         return Err(FailureReason::HttpStatus(status.as_u16()));
@@ -77,21 +77,11 @@ fn copy_body(
 /// A body read failed: a timeout stays a timeout; anything else means the body is short.
 fn read_failure(error: io::Error, received: u64, expected: Option<u64>) -> FailureReason {
     if net::is_read_timeout(&error) {
-        return FailureReason::Timeout(format!("after {received} bytes: {error}"));
+        return FailureReason::Net(Failure::Timeout(format!("after {received} bytes: {error}")));
     }
     FailureReason::Truncated {
         received,
         expected,
         detail: Some(error.to_string()),
-    }
-}
-
-fn reason(failure: Failure) -> FailureReason {
-    match failure {
-        Failure::ConnectionRefused => FailureReason::ConnectionRefused,
-        Failure::Dns(detail) => FailureReason::Dns(detail),
-        Failure::Timeout(detail) => FailureReason::Timeout(detail),
-        Failure::Tls { host, detail } => FailureReason::Tls { host, detail },
-        Failure::Other(detail) => FailureReason::Network(detail),
     }
 }
