@@ -6,7 +6,8 @@
 //! - Release assets are the `.wasm` artifacts of `build-output/` under release names
 //!   (`php-cgi-7.4.32-wasmedge.wasm`), folder artifacts as reproducible archives
 //!   (`stdlib-3.11.2-wasmtime.tar.gz`), each build's manifest
-//!   (`php-7.4.32-wasmedge.manifest.json`), its SBOM and a `SHA256SUMS` file; every
+//!   (`php-7.4.32-wasmedge.manifest.json`), its SBOM, the precompiled artifacts of
+//!   `wlmake build --precompile` named with the runtime's version, and a `SHA256SUMS` file; every
 //!   artifact is checked against its manifest's sha256 while it is copied, and the folder
 //!   appears whole or not at all.
 
@@ -369,6 +370,7 @@ pub fn assets_of(root: &Path, repo: &Repository, selection: &Selection) -> Resul
         if wanted.is_empty() {
             continue;
         }
+        wanted.extend(precompiled_assets(dir, &manifest, &recipe.name, &suffix)?);
         wanted.push(Asset {
             name: format!("{}-{suffix}.manifest.json", recipe.name),
             source: manifest_path.clone(),
@@ -401,6 +403,77 @@ pub fn assets_of(root: &Path, repo: &Repository, selection: &Selection) -> Resul
         return Err(ReleaseError::NothingToRelease(root.to_path_buf()).into());
     }
     Ok(assets.into_values().collect())
+}
+
+/// The precompiled artifacts of a build folder (`wlmake build --precompile`) that were
+/// compiled from the artifacts its manifest names, as release assets named with the
+/// runtime's version and the machine (`php-7.4.33-wasmtime.wasmtime-49.0.4-x86_64-linux.cwasm`),
+/// plus the list that ties each to its module (`...precompiled.json`). One compiled from
+/// an earlier build of the folder describes no released module and is left out.
+fn precompiled_assets(
+    dir: &Path,
+    manifest: &Manifest,
+    recipe_name: &str,
+    suffix: &str,
+) -> Result<Vec<Asset>, ReleaseError> {
+    use crate::output::precompiled;
+    let list_path = dir.join(precompiled::PRECOMPILED);
+    let bad = |reason: String| ReleaseError::BadManifest {
+        path: list_path.clone(),
+        reason,
+    };
+    let entries = precompiled::load(dir).map_err(|error| bad(error.to_string()))?;
+    let mut assets = Vec::new();
+    for entry in entries {
+        let current = manifest
+            .artifacts
+            .iter()
+            .any(|a| a.name == entry.artifact && a.sha256 == entry.artifact_sha256);
+        if !current {
+            continue;
+        }
+        let relative = Path::new(&entry.path);
+        let plain = relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+        let version = entry
+            .runtime_version
+            .split_whitespace()
+            .find(|word| word.starts_with(|c: char| c.is_ascii_digit()))
+            .unwrap_or_default();
+        let kind = entry.runtime.parse::<Kind>().ok();
+        let (Some(kind), true, true, true) = (
+            kind,
+            plain,
+            release_name_ok(version),
+            release_name_ok(&entry.target),
+        ) else {
+            return Err(bad(format!(
+                "its entry for `{}` ({}, `{}`) is not a runtime, version and relative path wlmake wrote",
+                entry.artifact, entry.runtime_version, entry.path
+            )));
+        };
+        let file = precompiled::file_name(&entry.artifact, kind);
+        let extension = file.strip_prefix(entry.artifact.as_str()).unwrap_or(".bin");
+        assets.push(Asset {
+            name: format!(
+                "{}-{suffix}.{}-{version}-{}{extension}",
+                entry.artifact, entry.runtime, entry.target
+            ),
+            source: dir.join(relative),
+            expected: Some((list_path.clone(), entry.sha256.clone(), entry.size)),
+            archive: None,
+        });
+    }
+    if !assets.is_empty() {
+        assets.push(Asset {
+            name: format!("{recipe_name}-{suffix}.precompiled.json"),
+            source: list_path.clone(),
+            expected: None,
+            archive: None,
+        });
+    }
+    Ok(assets)
 }
 
 fn release_name_ok(name: &str) -> bool {

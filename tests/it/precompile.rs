@@ -1,6 +1,7 @@
 //! `wlmake build --precompile` on a real PHP build: Wasmtime's `.cwasm` beside the
 //! `.wasm`, listed with the runtime's version; `wlmake run` uses it while it matches and
-//! says why when it does not (another Wasmtime); a WasmEdge without an ahead-of-time
+//! says why when it does not (another Wasmtime); release assets carry it under a name
+//! with the Wasmtime version; a WasmEdge without an ahead-of-time
 //! compiler is reported and skipped. Each test publishes into its own output folder
 //! (the build itself comes from the build store).
 
@@ -72,6 +73,33 @@ fn a_precompiled_php_runs_while_it_matches_the_wasmtime() {
     assert_eq!(php["sha256"], crate::support::sha256_hex(&cwasm));
     assert!(cwasm.starts_with(b"\x7fELF"), "a .cwasm is an ELF image");
 
+    // Release assets carry it, named with the Wasmtime version and the machine, checked
+    // against the list like an artifact against its manifest.
+    let version = php["runtime_version"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let dist = temp.path().join("dist");
+    let released = in_output(&out, &["-q", "release-assets", dist.to_str().unwrap()]);
+    assert!(released.status.success(), "{}", text(&released.stderr));
+    let asset = format!(
+        "php-7.4.33-wasmtime.wasmtime-{version}-{}.cwasm",
+        php["target"].as_str().unwrap()
+    );
+    assert_eq!(std::fs::read(dist.join(&asset)).unwrap(), cwasm);
+    assert_eq!(
+        std::fs::read(dist.join("php-7.4.33-wasmtime.precompiled.json")).unwrap(),
+        std::fs::read(dir.join("precompiled.json")).unwrap()
+    );
+    let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
+    assert!(
+        sums.contains(&format!("{}  {asset}\n", php["sha256"].as_str().unwrap())),
+        "{sums}"
+    );
+
     // A run takes the .cwasm (the exec'd command names it) and prints what PHP says.
     let ran = in_output(&out, &["-v", "run", PHP, "--", "-r", "echo PHP_VERSION;"]);
     assert_eq!(text(&ran.stdout), "7.4.33", "{}", text(&ran.stderr));
@@ -104,6 +132,16 @@ fn a_precompiled_php_runs_while_it_matches_the_wasmtime() {
     let changed = in_output(&out, &["run", PHP, "--", "-r", "echo PHP_VERSION;"]);
     assert_eq!(text(&changed.stdout), "7.4.33", "{}", text(&changed.stderr));
     assert!(text(&changed.stderr).contains("changed after it was compiled"));
+    // ... nor released.
+    let refused_dist = temp.path().join("dist-changed");
+    let refused = in_output(&out, &["release-assets", refused_dist.to_str().unwrap()]);
+    let stderr = text(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("php.cwasm") && stderr.contains("does not match"),
+        "{stderr}"
+    );
+    assert!(!refused_dist.exists());
 
     // --precompile again puts it right (from the machine's precompiled cache).
     let again = in_output(
