@@ -50,9 +50,14 @@ pub fn target() -> String {
 /// The file a precompiled artifact is written to: `php.cwasm` for Wasmtime,
 /// `php.aot.wasm` for WasmEdge (still a `.wasm`: the native code is a custom section).
 pub fn file_name(artifact: &str, kind: Kind) -> String {
+    format!("{artifact}{}", extension(kind))
+}
+
+/// The ending of a precompiled artifact's file name for `kind`.
+pub fn extension(kind: Kind) -> &'static str {
     match kind {
-        Kind::Wasmtime => format!("{artifact}.cwasm"),
-        Kind::Wasmedge => format!("{artifact}.aot.wasm"),
+        Kind::Wasmtime => ".cwasm",
+        Kind::Wasmedge => ".aot.wasm",
     }
 }
 

@@ -7,9 +7,9 @@
 //!   (`php-cgi-7.4.32-wasmedge.wasm`), folder artifacts as reproducible archives
 //!   (`stdlib-3.11.2-wasmtime.tar.gz`), each build's manifest
 //!   (`php-7.4.32-wasmedge.manifest.json`), its SBOM, the precompiled artifacts of
-//!   `wlmake build --precompile` named with the runtime's version, and a `SHA256SUMS` file; every
-//!   artifact is checked against its manifest's sha256 while it is copied, and the folder
-//!   appears whole or not at all.
+//!   `wlmake build --precompile` named with the runtime's version, and a `SHA256SUMS`
+//!   file; every artifact is checked against its manifest's sha256 while it is copied,
+//!   and the folder appears whole or not at all.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -341,10 +341,7 @@ pub fn assets_of(root: &Path, repo: &Repository, selection: &Selection) -> Resul
                 continue;
             }
             let relative = Path::new(&artifact.path);
-            let plain = relative
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)));
-            if !plain || !release_name_ok(&artifact.name) {
+            if !plain_relative(relative) || !release_name_ok(&artifact.name) {
                 return Err(bad(format!(
                     "artifact `{}` at `{}` is not a plain name and relative path",
                     artifact.name, artifact.path
@@ -433,9 +430,6 @@ fn precompiled_assets(
             continue;
         }
         let relative = Path::new(&entry.path);
-        let plain = relative
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)));
         let version = entry
             .runtime_version
             .split_whitespace()
@@ -444,7 +438,7 @@ fn precompiled_assets(
         let kind = entry.runtime.parse::<Kind>().ok();
         let (Some(kind), true, true, true) = (
             kind,
-            plain,
+            plain_relative(relative),
             release_name_ok(version),
             release_name_ok(&entry.target),
         ) else {
@@ -453,12 +447,13 @@ fn precompiled_assets(
                 entry.artifact, entry.runtime_version, entry.path
             )));
         };
-        let file = precompiled::file_name(&entry.artifact, kind);
-        let extension = file.strip_prefix(entry.artifact.as_str()).unwrap_or(".bin");
         assets.push(Asset {
             name: format!(
-                "{}-{suffix}.{}-{version}-{}{extension}",
-                entry.artifact, entry.runtime, entry.target
+                "{}-{suffix}.{}-{version}-{}{}",
+                entry.artifact,
+                entry.runtime,
+                entry.target,
+                precompiled::extension(kind)
             ),
             source: dir.join(relative),
             expected: Some((list_path.clone(), entry.sha256.clone(), entry.size)),
@@ -474,6 +469,11 @@ fn precompiled_assets(
         });
     }
     Ok(assets)
+}
+
+/// A path inside the build folder: names only, no `..`, no root.
+fn plain_relative(path: &Path) -> bool {
+    path.components().all(|c| matches!(c, Component::Normal(_)))
 }
 
 fn release_name_ok(name: &str) -> bool {
